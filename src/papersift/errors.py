@@ -1,0 +1,29 @@
+"""papersift's errors: one hierarchy, rendered in one place by each face (CLI, web)."""
+
+from __future__ import annotations
+
+
+class PapersiftError(Exception):
+    """Base of every error papersift reports to a user as a message, not a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnreadableInput(PapersiftError):
+    """A whole input could not be read (malformed XML, truncated gzip, binary data)."""
+
+
+class PaperNotFound(PapersiftError):
+    """No paper has this id."""
+
+
+class StoreError(PapersiftError):
+    """The database could not be opened or is not a papersift database."""
+
+
+class HarvestError(PapersiftError):
+    """An online source refused or failed after its retries."""
