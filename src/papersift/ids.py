@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 # New-style (0704.0001 onwards, 4+4 or 4+5 digits) and old-style (hep-th/9901001, math.GT/0309136).
 _NEW_ID = r"(?P<new>\d{4}\.\d{4,5})"
@@ -20,6 +21,7 @@ _ARXIV_ID = re.compile(
 )
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)")
 _HASH_PREFIX = "ps-"
+_WORD = re.compile(r"[^\W_]+")
 
 
 def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
@@ -56,11 +58,13 @@ def normalise_doi(text: str | None) -> str | None:
     return match.group(1).rstrip(".,;)").lower()
 
 
+@lru_cache(maxsize=16384)  # ingest asks for the same title's key several times in a batch
 def title_key(title: str) -> str:
     """A comparison key for titles: accents stripped, case folded, punctuation dropped."""
-    decomposed = unicodedata.normalize("NFKD", title)
-    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"[^\W_]+", letters.casefold()))
+    if not title.isascii():
+        decomposed = unicodedata.normalize("NFKD", title)
+        title = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(title.casefold()))
 
 
 def surname_key(author: str) -> str:

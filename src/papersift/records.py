@@ -83,6 +83,7 @@ class Hit:
     paper: Paper
     score: float
     snippet: str = ""
+    highlights: tuple[tuple[int, int], ...] = ()  # (start, end) of matched words in `snippet`
 
     @property
     def id(self) -> str:

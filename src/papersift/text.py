@@ -14,7 +14,6 @@ from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
-_WHITESPACE = re.compile(r"\s+")
 # arXiv's listing replaces URLs it shortens with "{this https URL}"; page exports keep it.
 _URL_PLACEHOLDER = re.compile(r"\{\s*this\s+https?\s+URL\s*\}", re.IGNORECASE)
 # "https://github.com/a/b{https://github.com/a/b}": the same URL repeated in braces.
@@ -36,8 +35,8 @@ _TEXT_COMMAND = re.compile(
 )
 _HREF = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _URL_COMMAND = re.compile(r"\\url\s*\{([^{}]*)\}")
-# A tilde is LaTeX's unbreakable space, except inside a URL path (".../~user").
-_TILDE = re.compile(r"(?<![/\w])~|~(?=\s)|(?<=[^\W\d_])~(?=[A-Z\d\\$(])")
+# A tilde is LaTeX's unbreakable space, except inside a URL (".../~user"): URLs match first.
+_TILDE = re.compile(r"(https?://\S+)|~")
 
 # LaTeX accent commands, decoded to combining characters and then composed (NFC).
 _ACCENTS = {
@@ -58,7 +57,7 @@ _BRACES = re.compile(r"(?<!\\)[{}]")
 
 def collapse_whitespace(text: str) -> str:
     """Hard line breaks and runs of whitespace become single spaces; ends are trimmed."""
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() knows Unicode spaces and beats a regex here
 
 
 def _decode_accent(match: re.Match[str]) -> str:
@@ -98,7 +97,7 @@ def clean_text(text: str | None) -> str:
                 break
         text = _ESCAPED.sub(r"\1", text)
         text = decode_latex_accents(text)
-        text = _TILDE.sub(" ", text)
+        text = _TILDE.sub(lambda m: m.group(1) or " ", text)
         text = collapse_whitespace(text)
     return unicodedata.normalize("NFC", text)
 

@@ -1,0 +1,1 @@
+"""Search: the query language (`query`), the in-memory BM25F keyword index (`keyword`), snippets."""

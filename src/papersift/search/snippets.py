@@ -1,0 +1,58 @@
+"""Snippets: the passage of an abstract that best matches a query, with the matches marked.
+
+Pure functions. Highlights are (start, end) character offsets into the snippet, so each face
+renders them its own way (HTML `<mark>`, terminal bold) without parsing markup back out.
+"""
+
+from __future__ import annotations
+
+from papersift.search.tokens import term_spans, terms
+
+
+def contains_phrase(text: str, phrase: list[str]) -> bool:
+    """Whether the stemmed, stop-word-free term sequence `phrase` occurs contiguously in text."""
+    sequence = terms(text)
+    width = len(phrase)
+    first = phrase[0]
+    return any(
+        sequence[i] == first and sequence[i : i + width] == phrase for i in range(len(sequence) - width + 1)
+    )
+
+
+def make_snippet(text: str, wanted: set[str], *, max_chars: int = 240) -> tuple[str, list[tuple[int, int]]]:
+    """The window of `text` (about `max_chars` long) holding the most query terms, and their spans.
+
+    With no match, the start of the text. Windows start and end on word boundaries; an ellipsis
+    marks text cut off.
+    """
+    spans = list(term_spans(text))
+    matches = [(start, end) for term, start, end in spans if term in wanted]
+    if len(text) <= max_chars:
+        return text, matches
+    best_start, best_count = 0, -1
+    right = 0
+    for left, (start, _end) in enumerate(matches):
+        while right < len(matches) and matches[right][1] - start <= max_chars:
+            right += 1
+        distinct = len({text[s:e].casefold() for s, e in matches[left:right]})
+        if distinct > best_count:
+            best_start, best_count = start, distinct
+    if best_count <= 0:
+        best_start = 0
+    # Back up a little so the first match has some context before it.
+    begin = max(0, best_start - max_chars // 6)
+    if begin:
+        space = text.rfind(" ", 0, begin + 1)
+        begin = space + 1 if space >= 0 else begin
+    end = min(len(text), begin + max_chars)
+    if end < len(text):
+        space = text.rfind(" ", begin, end)
+        end = space if space > begin else end
+    prefix = "… " if begin > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    snippet = prefix + text[begin:end] + suffix
+    shift = len(prefix) - begin
+    inside = [(s + shift, e + shift) for s, e in matches if s >= begin and e <= end]
+    return snippet, inside
+
+

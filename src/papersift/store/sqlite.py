@@ -1,0 +1,308 @@
+"""The SQLite store: one file, WAL journal, numbered migrations, batched writes.
+
+Writes go through `transaction()` (BEGIN IMMEDIATE, so a writer waits for another instead of
+failing half-way); a killed process leaves the last committed transaction, never half a batch.
+Nested `transaction()` calls join the outer one, which is how `--strict` ingests a whole file
+or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from papersift.errors import StoreError
+from papersift.ids import title_key
+from papersift.records import Paper
+
+_MIGRATIONS_PACKAGE = "papersift.store.migrations"
+_PAPER_COLUMNS = (
+    "id, title, title_key, abstract, authors, categories, published, updated, version, arxiv_id, doi, "
+    "source, source_id, abs_url, pdf_url, comment, journal_ref, keywords, title_raw, abstract_raw"
+)
+_MAX_VARIABLES = 900  # stay far below SQLite's limit on bound parameters
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPaper:
+    pk: int
+    paper: Paper
+    aliases: tuple[str, ...] = ()
+
+
+class SQLiteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.exists() and path.is_dir():
+            raise StoreError(f"{path} is a directory, not a papersift database")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{path} is not a papersift database ({error})") from None
+        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after a crash
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._depth = 0
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- transactions and migrations ------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction; nested calls join the outermost one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        migrations = sorted(
+            (entry.name, entry.read_text(encoding="utf-8"))
+            for entry in resources.files(_MIGRATIONS_PACKAGE).iterdir()
+            if entry.name.startswith("sqlite_") and entry.name.endswith(".sql")
+        )
+        current = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if current > len(migrations):
+            raise StoreError(f"{self.path} was written by a newer papersift (schema {current})")
+        for number, (_name, script) in enumerate(migrations, start=1):
+            if number <= current:
+                continue
+            with self.transaction():
+                for statement in _split_sql(script):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    # -- papers: writing -------------------------------------------------------------------
+
+    def change_sequence(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'change_sequence'").fetchone()
+        return int(row[0]) if row else 0
+
+    def save_papers(self, changes: Sequence[tuple[int | None, Paper, Iterable[str]]]) -> list[int]:
+        """Insert (pk None) or update papers; `old_ids` become aliases. Returns their pks."""
+        if not changes:
+            return []
+        with self.transaction():
+            sequence = self.change_sequence() + 1
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('change_sequence', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(sequence),),
+            )
+            pks: list[int] = []
+            aliases: list[tuple[str, int]] = []
+            for pk, paper, old_ids in changes:
+                row = (*_paper_row(paper), sequence)
+                if pk is None:
+                    cursor = self._db.execute(
+                        f"INSERT INTO papers ({_PAPER_COLUMNS}, changed) VALUES ({', '.join('?' * 21)})", row
+                    )
+                    pk = int(cursor.lastrowid or 0)
+                else:
+                    assignments = ", ".join(f"{column} = ?" for column in _PAPER_COLUMNS.split(", "))
+                    self._db.execute(f"UPDATE papers SET {assignments}, changed = ? WHERE pk = ?", (*row, pk))
+                pks.append(pk)
+                aliases.extend((old, pk) for old in old_ids if old != paper.id)
+            if aliases:
+                self._db.executemany(
+                    "INSERT INTO paper_aliases (alias, pk) VALUES (?, ?) "
+                    "ON CONFLICT (alias) DO UPDATE SET pk = excluded.pk",
+                    aliases,
+                )
+            return pks
+
+    # -- papers: reading -------------------------------------------------------------------
+
+    def find_candidates(
+        self, *, ids: Iterable[str], arxiv_ids: Iterable[str], dois: Iterable[str], title_keys: Iterable[str]
+    ) -> list[StoredPaper]:
+        """Stored papers that share an id (or alias), arXiv id, DOI or title key with a batch."""
+        found: dict[int, StoredPaper] = {}
+        lookups = (
+            ("SELECT pk FROM paper_aliases WHERE alias IN ({})", ids),
+            ("SELECT pk FROM papers WHERE id IN ({})", ids),
+            ("SELECT pk FROM papers WHERE arxiv_id IN ({})", arxiv_ids),
+            ("SELECT pk FROM papers WHERE doi IN ({})", dois),
+            ("SELECT pk FROM papers WHERE title_key IN ({})", title_keys),
+        )
+        pks: set[int] = set()
+        for sql, values in lookups:
+            for chunk in _chunks(sorted(set(values))):
+                pks.update(row[0] for row in self._db.execute(sql.format(", ".join("?" * len(chunk))), chunk))
+        aliases: dict[int, list[str]] = {}
+        for chunk in _chunks(sorted(pks)):
+            for alias, pk in self._db.execute(
+                f"SELECT alias, pk FROM paper_aliases WHERE pk IN ({', '.join('?' * len(chunk))})", chunk
+            ):
+                aliases.setdefault(pk, []).append(alias)
+        for pk, paper in self.papers_by_pk(sorted(pks)).items():
+            found[pk] = StoredPaper(pk, paper, tuple(aliases.get(pk, ())))
+        return list(found.values())
+
+    def papers_by_pk(self, pks: Sequence[int]) -> dict[int, Paper]:
+        result: dict[int, Paper] = {}
+        for chunk in _chunks(list(pks)):
+            rows = self._db.execute(
+                f"SELECT pk, {_PAPER_COLUMNS} FROM papers WHERE pk IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            for row in rows:
+                result[row[0]] = _paper_from_row(row[1:])
+        return result
+
+    def pk_of(self, paper_id: str) -> int | None:
+        row = self._db.execute(
+            "SELECT pk FROM papers WHERE id = ? UNION ALL SELECT pk FROM paper_aliases WHERE alias = ? LIMIT 1",
+            (paper_id, paper_id),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def texts_by_pk(self, pks: Sequence[int]) -> dict[int, tuple[str, str]]:
+        result: dict[int, tuple[str, str]] = {}
+        for chunk in _chunks(list(pks)):
+            rows = self._db.execute(
+                f"SELECT pk, title, abstract FROM papers WHERE pk IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            result.update((row[0], (row[1], row[2])) for row in rows)
+        return result
+
+    def iter_papers(self, *, changed_after: int = 0, batch: int = 2000) -> Iterator[StoredPaper]:
+        """Papers in pk order (optionally only those written after a change sequence)."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                f"SELECT pk, {_PAPER_COLUMNS} FROM papers WHERE pk > ? AND changed > ? ORDER BY pk LIMIT ?",
+                (last, changed_after, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield StoredPaper(row[0], _paper_from_row(row[1:]))
+            last = rows[-1][0]
+
+    def count_papers(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def stats(self) -> dict[str, Any]:
+        db = self._db
+        papers = self.count_papers()
+        first, last = db.execute("SELECT min(published), max(published) FROM papers").fetchone()
+        by_source = dict(db.execute("SELECT source, count(*) FROM papers GROUP BY source ORDER BY 2 DESC").fetchall())
+        top_categories = db.execute(
+            "SELECT json_extract(categories, '$[0]') AS c, count(*) FROM papers WHERE c IS NOT NULL "
+            "GROUP BY c ORDER BY 2 DESC, 1 LIMIT 10"
+        ).fetchall()
+        return {
+            "papers": papers,
+            "with_arxiv_id": db.execute("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL").fetchone()[0],
+            "with_doi": db.execute("SELECT count(*) FROM papers WHERE doi IS NOT NULL").fetchone()[0],
+            "earliest": first,
+            "latest": last,
+            "by_source": by_source,
+            "top_primary_categories": dict(top_categories),
+            "schema_version": db.execute("PRAGMA user_version").fetchone()[0],
+        }
+
+    # -- harvest state ---------------------------------------------------------------------
+
+    def harvest_resume(self, name: str) -> str | None:
+        row = self._db.execute("SELECT resume FROM harvest_state WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_harvest_resume(self, name: str, resume: str | None) -> None:
+        self._db.execute(
+            "INSERT INTO harvest_state (name, resume, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET resume = excluded.resume, updated_at = excluded.updated_at",
+            (name, resume, datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _MAX_VARIABLES):
+        yield values[start : start + _MAX_VARIABLES]
+
+
+def _split_sql(script: str) -> list[str]:
+    # Migrations are ours: no string literal in them holds "--" or ";".
+    without_comments = re.sub(r"--[^\n]*", "", script)
+    return [statement.strip() for statement in without_comments.split(";") if statement.strip()]
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _paper_row(paper: Paper) -> tuple[Any, ...]:
+    return (
+        paper.id,
+        paper.title,
+        title_key(paper.title),
+        paper.abstract,
+        json.dumps(list(paper.authors), ensure_ascii=False),
+        json.dumps(list(paper.categories)),
+        _iso(paper.published),
+        _iso(paper.updated),
+        paper.version,
+        paper.arxiv_id,
+        paper.doi,
+        paper.source,
+        paper.source_id,
+        paper.abs_url,
+        paper.pdf_url,
+        paper.comment,
+        paper.journal_ref,
+        json.dumps(list(paper.keywords), ensure_ascii=False),
+        paper.title_raw,
+        paper.abstract_raw,
+    )
+
+
+def _paper_from_row(row: Sequence[Any]) -> Paper:
+    (pid, title, _key, abstract, authors, categories, published, updated, version, arxiv_id, doi, source,
+     source_id, abs_url, pdf_url, comment, journal_ref, keywords, title_raw, abstract_raw) = row  # fmt: skip
+    return Paper(
+        id=pid,
+        title=title,
+        abstract=abstract,
+        authors=tuple(json.loads(authors)),
+        categories=tuple(json.loads(categories)),
+        published=date.fromisoformat(published) if published else None,
+        updated=date.fromisoformat(updated) if updated else None,
+        version=version,
+        arxiv_id=arxiv_id,
+        doi=doi,
+        source=source,
+        source_id=source_id,
+        abs_url=abs_url,
+        pdf_url=pdf_url,
+        comment=comment,
+        journal_ref=journal_ref,
+        keywords=tuple(json.loads(keywords)),
+        title_raw=title_raw,
+        abstract_raw=abstract_raw,
+    )
