@@ -26,9 +26,11 @@ from bibtexparser.middlewares import LatexDecodingMiddleware
 from papersift.records import Paper
 from papersift.sources.bibtex import read
 
-DEFAULT_DATA = Path(
-    os.environ.get("PAPERSIFT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-) / "arxiv" / "arxiv-cs-2025-03_2026-07.jsonl.gz"
+DEFAULT_DATA = (
+    Path(os.environ.get("PAPERSIFT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    / "arxiv"
+    / "arxiv-cs-2025-03_2026-07.jsonl.gz"
+)
 ACCENTED = ['M{\\"u}ller, Hans', "Fran{\\c{c}}ois Dupont", "Jos{\\'e} Garc{\\'\\i}a", "{\\O}stergaard, Nils",
             "Dvo{\\v{r}}{\\'a}k, Anton{\\'\\i}n", "Gau{\\ss}, Carl"]  # fmt: skip
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -108,7 +110,9 @@ def main() -> None:
     parse_only = time.perf_counter()
     count = len(bibtexparser.parse_string(bib, parse_stack=[]).entries)
     elapsed = time.perf_counter() - parse_only
-    print(f"bibtexparser splitting alone (no middleware): {count:,} entries = {count / elapsed:,.0f} entries/s")
+    print(
+        f"bibtexparser splitting alone (no middleware): {count:,} entries = {count / elapsed:,.0f} entries/s"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ to date from the store's change sequence whenever it is stale.
 from __future__ import annotations
 
 import glob
+import io
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ from typing import Any, BinaryIO, Literal
 
 from papersift import sources
 from papersift.errors import PaperNotFound, PapersiftError, UnreadableInput
+from papersift.exports import export_lines
+from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
 from papersift.ids import title_key
 from papersift.merge import may_be_same, merge
 from papersift.records import BadRecord, Hit, IngestReport, Paper
@@ -110,7 +114,9 @@ class Library:
                 continue
             try:
                 records = sources.read_stream(stream, origin, format)
-                self.ingest_records(records, report=report, strict=strict, on_progress=on_progress, origin=origin)
+                self.ingest_records(
+                    records, report=report, strict=strict, on_progress=on_progress, origin=origin
+                )
             except UnreadableInput as error:
                 report.failed_files.append(BadRecord(origin, error.reason.removeprefix(f"{origin}: ")))
             finally:
@@ -203,9 +209,9 @@ class Library:
                 keyed.setdefault(("title", title_key(paper.title)), entry)
 
             for item in stored:
-                entry = _Entry(item.pk, item.paper, set(item.aliases), dirty=False)
-                entries.append(entry)
-                remember(entry)
+                stored_entry = _Entry(item.pk, item.paper, set(item.aliases), dirty=False)
+                entries.append(stored_entry)
+                remember(stored_entry)
             for paper in batch:
                 entry = self._match(keyed, paper)
                 if entry is None:
@@ -254,8 +260,9 @@ class Library:
                 if on_progress and changed % 5000 == 0:
                     on_progress("index", changed)
                 paper = item.paper
-                yield IndexedPaper(item.pk, paper.title, paper.abstract, paper.authors, paper.categories,
-                                   paper.published)
+                yield IndexedPaper(
+                    item.pk, paper.title, paper.abstract, paper.authors, paper.categories, paper.published
+                )
 
         index.add(rows())
         index.covers_sequence = sequence
@@ -298,7 +305,9 @@ class Library:
         offset = max(0, int(offset))
         query = parse_query(text)
         if author:
-            query.authors.append([w for w in parse_query(f'author:"{author}"').authors[0]] if author.strip() else [])
+            query.authors.append(
+                [w for w in parse_query(f'author:"{author}"').authors[0]] if author.strip() else []
+            )
         if category:
             query.categories.append(category)
         if year:
@@ -349,6 +358,84 @@ class Library:
 
     def stats(self) -> dict[str, Any]:
         return self.store.stats()
+
+    def export(self, format_name: str = "jsonl") -> Iterator[str]:
+        """Every paper as export text (`jsonl` or `bibtex`), chunk by chunk."""
+        return export_lines(self.papers(), format_name)
+
+    # -- harvesting ------------------------------------------------------------------------
+
+    def sync_arxiv(
+        self,
+        category: str,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        method: Literal["oai", "api"] = "oai",
+        base_url: str | None = None,
+        client: PoliteClient | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Fetch a category's new papers from arXiv (OAI-PMH or the search API) and import them.
+
+        Each page's papers and the point to resume after it are committed together, so an
+        interrupted sync continues where it stopped when run again with the same arguments.
+        Without `since`, a sync continues from the day the last complete one finished.
+        """
+        state_name = f"arxiv-{method}:{category}"
+        state = json.loads(self.store.harvest_resume(state_name) or "{}")
+        if since is None and state.get("completed"):
+            since = date.fromisoformat(state["completed"])
+        resume = (
+            state.get("resume")
+            if state.get("since") == _iso(since) and state.get("until") == _iso(until)
+            else None
+        )
+        report = IngestReport()
+        if method == "oai":
+            pages = harvest_oai(
+                category,
+                since=since,
+                until=until,
+                resume=resume,
+                client=client,
+                base_url=base_url or OAI_BASE_URL,
+            )
+        else:
+            pages = harvest_api(
+                category, since=since, resume=resume, client=client, base_url=base_url or API_BASE_URL
+            )
+        wanted = category.casefold()
+
+        def in_category(paper: Paper) -> bool:
+            # OAI sets are whole archives ("cs"); keep only the asked category ("cs.CV").
+            return any(
+                c.casefold() == wanted or c.casefold().startswith(wanted + ".") for c in paper.categories
+            )
+
+        for page in pages:
+            with self.store.transaction():
+                records = sources.read_stream(io.BytesIO(page.content), page.url, page.format)
+                self.ingest_records(
+                    records, report=report, on_progress=on_progress, origin=page.url, accept=in_category
+                )
+                progress = {
+                    "since": _iso(since),
+                    "until": _iso(until),
+                    "resume": page.resume,
+                    "completed": state.get("completed"),
+                }
+                self.store.set_harvest_resume(state_name, json.dumps(progress))
+            report.files += 1
+        finished = {"completed": date.today().isoformat()}
+        with self.store.transaction():
+            self.store.set_harvest_resume(state_name, json.dumps(finished))
+        self.refresh_index()
+        return report
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 class _StrictRejection(Exception):

@@ -46,7 +46,9 @@ def merge(existing: Paper, incoming: Paper) -> Paper:
         values[field.name] = value if value else getattr(older, field.name)
     # The raw text goes with the clean text it belongs to.
     values["title_raw"] = newer.title_raw if values["title"] == newer.title else older.title_raw
-    values["abstract_raw"] = newer.abstract_raw if values["abstract"] == newer.abstract else older.abstract_raw
+    values["abstract_raw"] = (
+        newer.abstract_raw if values["abstract"] == newer.abstract else older.abstract_raw
+    )
     dates = [d for d in (existing.published, incoming.published) if d]
     values["published"] = min(dates) if dates else None
     updates = [d for d in (existing.updated, incoming.updated, newer.published) if d]

@@ -27,7 +27,9 @@ def _default_db() -> str:
 
 SETTINGS = (
     Setting("db", "PAPERSIFT_DB", _default_db(), "the library's database file"),
-    Setting("contact", "PAPERSIFT_CONTACT", "", "an e-mail or URL sent to arXiv in the User-Agent of harvests"),
+    Setting(
+        "contact", "PAPERSIFT_CONTACT", "", "an e-mail or URL sent to arXiv in the User-Agent of harvests"
+    ),
 )
 
 

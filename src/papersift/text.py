@@ -51,7 +51,9 @@ _SPECIAL_LETTERS = {
 _ACCENT_COMMAND = re.compile(
     r"\{?\\(?P<accent>['`^\"~=.]|[uvHckrdb](?=[\s{]))\s*(?:\{\s*(?P<braced>\\?[A-Za-z])\s*\}|(?P<bare>\\?[A-Za-z]))\}?"
 )
-_SPECIAL_COMMAND = re.compile(r"\{?\\(?P<name>ss|o|O|ae|AE|oe|OE|aa|AA|l|L|i|j|dh|DH|th|TH)(?![A-Za-z])\s*\}?")
+_SPECIAL_COMMAND = re.compile(
+    r"\{?\\(?P<name>ss|o|O|ae|AE|oe|OE|aa|AA|l|L|i|j|dh|DH|th|TH)(?![A-Za-z])\s*\}?"
+)
 _BRACES = re.compile(r"(?<!\\)[{}]")
 
 
@@ -128,7 +130,7 @@ def split_bibtex_authors(text: str) -> list[str]:
 
 
 def name_first_last(name: str) -> str:
-    """"Hinton, Geoffrey E." -> "Geoffrey E. Hinton"; names without a comma are unchanged."""
+    """ "Hinton, Geoffrey E." -> "Geoffrey E. Hinton"; names without a comma are unchanged."""
     if name.count(",") == 1:
         last, first = (part.strip() for part in name.split(","))
         if first and last:

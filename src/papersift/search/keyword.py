@@ -207,8 +207,9 @@ class KeywordIndex:
             norm = (k1 * (1 - b + b * self._doc_length / max(average, 1e-9))).astype(np.float32)
             tf = frequencies.data
             impacts = tf * (k1 + 1) / (tf + norm[frequencies.indices])
-            self._impacts = sparse.csr_matrix((impacts.astype(np.float32), frequencies.indices, frequencies.indptr),
-                                              shape=frequencies.shape)
+            self._impacts = sparse.csr_matrix(
+                (impacts.astype(np.float32), frequencies.indices, frequencies.indptr), shape=frequencies.shape
+            )
             self._document_frequency = np.diff(frequencies.indptr).astype(np.int64)
         return self._impacts
 
@@ -324,7 +325,9 @@ class KeywordIndex:
             return KeywordMatches([int(self._pks[r]) for r in page], [0.0] * len(page), total)
         if not query.phrases or phrase_check is None:
             wanted = offset + limit
-            top = matched[np.argpartition(-scores[matched], wanted - 1)[:wanted]] if total > wanted else matched
+            top = (
+                matched[np.argpartition(-scores[matched], wanted - 1)[:wanted]] if total > wanted else matched
+            )
             top = top[np.lexsort((self._pks[top], -scores[top]))]
             page = top[offset : offset + limit]
             return KeywordMatches([int(self._pks[r]) for r in page], [float(scores[r]) for r in page], total)
@@ -359,7 +362,9 @@ class KeywordIndex:
             return
         impacts = self._ensure_impacts()
         start, end = impacts.indptr[term_id], impacts.indptr[term_id + 1]
-        scores[impacts.indices[start:end]] += impacts.data[start:end] * np.float32(self._idf(term_id) * weight)
+        scores[impacts.indices[start:end]] += impacts.data[start:end] * np.float32(
+            self._idf(term_id) * weight
+        )
 
     def _terms_with_prefix(self, prefix: str, most: int = 50) -> list[str]:
         """Up to `most` indexed text terms starting with `prefix`, the most frequent first."""
@@ -386,7 +391,12 @@ class KeywordIndex:
                     format_version=np.asarray([FORMAT_VERSION]),
                     covers_sequence=np.asarray([self.covers_sequence]),
                     settings=np.asarray(
-                        [self.settings.k1, self.settings.b, self.settings.title_weight, self.settings.author_weight]
+                        [
+                            self.settings.k1,
+                            self.settings.b,
+                            self.settings.title_weight,
+                            self.settings.author_weight,
+                        ]
                     ),
                     terms=np.frombuffer("\n".join(self._terms).encode(), dtype=np.uint8),
                     pks=self._pks,
@@ -409,7 +419,12 @@ class KeywordIndex:
                 if int(saved["format_version"][0]) != FORMAT_VERSION:
                     return None
                 index = cls(settings)
-                wanted = [index.settings.k1, index.settings.b, index.settings.title_weight, index.settings.author_weight]
+                wanted = [
+                    index.settings.k1,
+                    index.settings.b,
+                    index.settings.title_weight,
+                    index.settings.author_weight,
+                ]
                 if not np.allclose(saved["settings"], wanted):
                     return None
                 terms_blob = saved["terms"].tobytes().decode()
@@ -421,7 +436,8 @@ class KeywordIndex:
                 index._live = np.ones(len(index._pks), dtype=bool)
                 index._row_of_pk = {int(pk): row for row, pk in enumerate(index._pks)}
                 index._frequencies = sparse.csr_matrix(
-                    (saved["data"], saved["indices"], saved["indptr"]), shape=(len(index._terms), len(index._pks))
+                    (saved["data"], saved["indices"], saved["indptr"]),
+                    shape=(len(index._terms), len(index._pks)),
                 )
                 index.covers_sequence = int(saved["covers_sequence"][0])
                 return index

@@ -55,7 +55,12 @@ def parse_query(text: str) -> Query:
     """Parse what a user typed; never raises."""
     query = Query(text=text)
     for match in _TOKEN.finditer(text or ""):
-        negated, key, quoted, bare = match.group("neg"), match.group("key"), match.group("quoted"), match.group("bare")
+        negated, key, quoted, bare = (
+            match.group("neg"),
+            match.group("key"),
+            match.group("quoted"),
+            match.group("bare"),
+        )
         value = quoted if quoted is not None else (bare or "")
         if key and _apply_filter(query, key.lower(), value):
             continue

@@ -54,5 +54,3 @@ def make_snippet(text: str, wanted: set[str], *, max_chars: int = 240) -> tuple[
     shift = len(prefix) - begin
     inside = [(s + shift, e + shift) for s, e in matches if s >= begin and e <= end]
     return snippet, inside
-
-

@@ -21,9 +21,60 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # The stop words of Lucene's English analyzer (what BM25 baselines such as BEIR's use), plus a
 # few words of abstracts' boilerplate that carry no topic ("we", "our", "paper", "propose").
 STOP_WORDS = frozenset(
-    """a an and are as at be but by for if in into is it no not of on or such that the their then
-    there these they this to was will with we our us can from has have been which also its than
-    via using based these those were while""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+        "we",
+        "our",
+        "us",
+        "can",
+        "from",
+        "has",
+        "have",
+        "been",
+        "which",
+        "also",
+        "its",
+        "than",
+        "via",
+        "using",
+        "based",
+        "these",
+        "those",
+        "were",
+        "while",
+    ]
 )
 
 

@@ -81,12 +81,8 @@ def _looks_like_bibtex(text: str) -> bool:
 
 def open_input(path: str | Path) -> BinaryIO:
     """A binary stream of a file's content ("-" is stdin), gzip undone whatever the name."""
-    raw: BinaryIO
-    if str(path) == "-":
-        raw = sys.stdin.buffer
-    else:
-        raw = open(path, "rb")  # noqa: SIM115 - the caller closes the stream
-    buffered = io.BufferedReader(raw, buffer_size=SNIFF_BYTES) if not isinstance(raw, io.BufferedReader) else raw
+    raw: BinaryIO = sys.stdin.buffer if str(path) == "-" else open(path, "rb")  # noqa: SIM115 - caller closes
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, SNIFF_BYTES)  # type: ignore[type-var]
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
     return buffered
@@ -98,7 +94,7 @@ def read_stream(stream: BinaryIO, origin: str, format_name: str | None = None) -
     Read errors of the whole input (truncated gzip, malformed XML) become `UnreadableInput`
     naming the origin.
     """
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, SNIFF_BYTES)  # type: ignore[arg-type]
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, SNIFF_BYTES)  # type: ignore[type-var]
     try:
         head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
         name = format_name or sniff(head)

@@ -45,9 +45,7 @@ _PREDEFINED_MACROS = dict(zip(_MONTHS, _MONTH_NAMES, strict=True))
 _MATH = re.compile(r"(\$\$?[^$]*\$\$?)")
 # Outside math, after `text.clean_text`: citations mean nothing without the .bib they point into,
 # other commands keep their argument (`\foo{bar}` -> `bar`, not `\foobar`), `\ ` is a space.
-_CITATION = re.compile(
-    r"[\s~]*\\(?:cite[a-z]*|ref|eqref|autoref|label)\*?\s*(?:\[[^\]]*\])*\{[^{}]*\}"
-)
+_CITATION = re.compile(r"[\s~]*\\(?:cite[a-z]*|ref|eqref|autoref|label)\*?\s*(?:\[[^\]]*\])*\{[^{}]*\}")
 _COMMAND_WITH_ARGUMENT = re.compile(r"\\[A-Za-z]+\*?\s*\{([^{}]*)\}")
 _CONTROL_SPACE = re.compile(r"\\ ")
 _NOT_UTF8 = re.compile(r"[\udc80-\udcff]")

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from papersift import text
-from papersift.ids import normalise_doi, parse_arxiv_id, paper_id
+from papersift.ids import normalise_doi, paper_id, parse_arxiv_id
 from papersift.records import BadRecord, Paper
 
 MAX_TITLE_CHARS = 2_000
@@ -66,8 +66,8 @@ def make_paper(
         version = parsed[1]
     clean_doi = normalise_doi(doi)
     clean_source_id = source_id.strip() if source_id and source_id.strip() else None
-    published_date = published if isinstance(published, date) or published is None else text.parse_date(published)
-    updated_date = updated if isinstance(updated, date) or updated is None else text.parse_date(updated)
+    published_date = published if not isinstance(published, str) else text.parse_date(published)
+    updated_date = updated if not isinstance(updated, str) else text.parse_date(updated)
     clean_abstract = text.clean_text(raw_abstract)
     return Paper(
         id=paper_id(

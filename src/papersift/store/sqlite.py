@@ -177,7 +177,8 @@ class SQLiteStore:
 
     def pk_of(self, paper_id: str) -> int | None:
         row = self._db.execute(
-            "SELECT pk FROM papers WHERE id = ? UNION ALL SELECT pk FROM paper_aliases WHERE alias = ? LIMIT 1",
+            "SELECT pk FROM papers WHERE id = ? "
+            "UNION ALL SELECT pk FROM paper_aliases WHERE alias = ? LIMIT 1",
             (paper_id, paper_id),
         ).fetchone()
         return int(row[0]) if row else None
@@ -212,14 +213,18 @@ class SQLiteStore:
         db = self._db
         papers = self.count_papers()
         first, last = db.execute("SELECT min(published), max(published) FROM papers").fetchone()
-        by_source = dict(db.execute("SELECT source, count(*) FROM papers GROUP BY source ORDER BY 2 DESC").fetchall())
+        by_source = dict(
+            db.execute("SELECT source, count(*) FROM papers GROUP BY source ORDER BY 2 DESC").fetchall()
+        )
         top_categories = db.execute(
             "SELECT json_extract(categories, '$[0]') AS c, count(*) FROM papers WHERE c IS NOT NULL "
             "GROUP BY c ORDER BY 2 DESC, 1 LIMIT 10"
         ).fetchall()
         return {
             "papers": papers,
-            "with_arxiv_id": db.execute("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL").fetchone()[0],
+            "with_arxiv_id": db.execute("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL").fetchone()[
+                0
+            ],
             "with_doi": db.execute("SELECT count(*) FROM papers WHERE doi IS NOT NULL").fetchone()[0],
             "earliest": first,
             "latest": last,

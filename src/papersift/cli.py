@@ -1,0 +1,394 @@
+"""The `papersift` command: each command opens the Library, calls one method, renders the result.
+
+Exit codes, so cron and scripts can chain commands: 0 success; 1 something was rejected or
+failed (the messages say what and where); 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from papersift import __version__
+from papersift.errors import PapersiftError
+from papersift.exports import FORMATS as EXPORT_FORMATS
+from papersift.exports import paper_to_json
+from papersift.library import Library, SearchResults
+from papersift.records import IngestReport, Paper
+from papersift.settings import SETTINGS, setting
+from papersift.sources import FORMATS as INPUT_FORMATS
+
+DEMO_CORPUS = Path(__file__).parent / "data" / "demo.jsonl.gz"
+_DB_HELP = next(s for s in SETTINGS if s.name == "db")
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@contextmanager
+def _library(ctx: click.Context) -> Iterator[Library]:
+    """Open the library of `--db`, rendering papersift's errors as one-line messages."""
+    try:
+        with Library.open(ctx.obj["db"]) as library:
+            yield library
+    except PapersiftError as error:
+        err.print(f"[red]error:[/red] {escape(error.reason)}")
+        ctx.exit(error.exit_code)
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2025-03-18") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar=_DB_HELP.env,
+    default=_DB_HELP.default,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help=f"{_DB_HELP.help.capitalize()} [env {_DB_HELP.env}].",
+)
+@click.version_option(__version__, prog_name="papersift")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """papersift: find, follow and keep research papers, on your own machine."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+
+
+# -- ingest -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option("--demo", is_flag=True, help="Also import the bundled demo corpus (recent arXiv cs papers).")
+@click.option("--strict", is_flag=True, help="Reject a whole file if any record in it is bad.")
+@click.option(
+    "--format", "format_name", type=click.Choice(INPUT_FORMATS), help="Skip sniffing: read as this format."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    demo: bool,
+    strict: bool,
+    format_name: str | None,
+    as_json: bool,
+) -> None:
+    """Import papers from files, folders, glob patterns or - (stdin).
+
+    Formats are recognised from the content: arXiv API Atom, arXiv OAI-PMH, JSON Lines (arXiv
+    snapshot and others), BibTeX and text exports of paper listing pages; .gz is read as is.
+    Importing the same data twice changes nothing.
+    """
+    targets = [*paths, *([str(DEMO_CORPUS)] if demo else [])]
+    if not targets:
+        raise click.UsageError("give at least one PATH (or --demo)")
+    with _library(ctx) as library, _progress("importing") as on_progress:
+        report = library.ingest(targets, strict=strict, format=format_name, on_progress=on_progress)
+    _print_report(report, as_json)
+    ctx.exit(0 if report.ok else 1)
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    for bad in [*report.failed_files, *report.rejected]:
+        err.print(f"[yellow]rejected[/yellow] {escape(str(bad))}")
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    summary = (
+        f"{report.read:,} records read from {report.files:,} input(s): {report.added:,} new, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged"
+    )
+    if report.rejected or report.failed_files:
+        rejected, failed = len(report.rejected), len(report.failed_files)
+        summary += f", [yellow]{rejected:,} rejected, {failed:,} unreadable input(s)[/]"
+    err.print(summary)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Any]:
+    """A progress display on a terminal; nothing when output is piped or in CI."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_progress(origin: str, count: int) -> None:
+        if origin not in tasks:
+            tasks[origin] = progress.add_task(f"{description} {Path(origin).name}", total=None)
+        progress.update(tasks[origin], completed=count)
+
+    with progress:
+        yield on_progress
+
+
+# -- sync ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def sync() -> None:
+    """Fetch new papers from online sources."""
+
+
+@sync.command("arxiv")
+@click.option("--category", required=True, help="An arXiv category (cs.CV) or archive (cs).")
+@click.option("--since", callback=_date, help="Only papers changed on or after this date (YYYY-MM-DD).")
+@click.option("--until", callback=_date, help="Only papers changed on or before this date.")
+@click.option(
+    "--method",
+    type=click.Choice(["oai", "api"]),
+    default="oai",
+    show_default=True,
+    help="OAI-PMH (bulk, by change date) or the search API (newest submissions).",
+)
+@click.option("--base-url", help="Another endpoint (a mirror, or a test server).")
+@click.option(
+    "--delay", type=float, default=3.0, show_default=True, help="Seconds between requests (arXiv asks ≥ 3)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def sync_arxiv(
+    ctx: click.Context,
+    category: str,
+    since: date | None,
+    until: date | None,
+    method: str,
+    base_url: str | None,
+    delay: float,
+    as_json: bool,
+) -> None:
+    """Harvest a category from arXiv politely; an interrupted sync resumes where it stopped."""
+    from papersift.harvest import DEFAULT_CONTACT, PoliteClient
+
+    with (
+        _library(ctx) as library,
+        PoliteClient(delay=delay, contact=setting("contact") or DEFAULT_CONTACT) as client,
+        _progress("harvesting") as on_progress,
+    ):
+        try:
+            report = library.sync_arxiv(
+                category,
+                since=since,
+                until=until,
+                method=method,  # type: ignore[arg-type]
+                base_url=base_url,
+                client=client,
+                on_progress=on_progress,
+            )
+        except PapersiftError as error:
+            err.print(f"[red]error:[/red] {escape(error.reason)}")
+            ctx.exit(1)
+    _print_report(report, as_json)
+    ctx.exit(0 if report.ok else 1)
+
+
+# -- search and look ----------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@click.option(
+    "-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Results per page."
+)
+@click.option("-p", "--page", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
+@click.option(
+    "--mode", type=click.Choice(["keyword"]), default="keyword", show_default=True, help="How to match."
+)
+@click.option("--author", help="Only papers by this author.")
+@click.option("--category", help="Only papers in this category (cs.CV) or archive (cs).")
+@click.option("--year", type=int, help="Only papers published this year.")
+@click.option("--from", "date_from", callback=_date, help="Only papers published on or after (YYYY-MM-DD).")
+@click.option("--to", "date_to", callback=_date, help="Only papers published on or before (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    limit: int,
+    page: int,
+    mode: str,
+    author: str | None,
+    category: str | None,
+    year: int | None,
+    date_from: date | None,
+    date_to: date | None,
+    as_json: bool,
+) -> None:
+    """Search papers. Words rank by BM25; "quoted phrases" must match; filters: author:NAME,
+    cat:cs.CV, year:2025 or 2023..2025, after:DATE, before:DATE; -word excludes; word* is a prefix.
+    """
+    with _library(ctx) as library:
+        results = library.search(
+            " ".join(query),
+            mode=mode,  # type: ignore[arg-type]
+            limit=limit,
+            offset=(page - 1) * limit,
+            author=author,
+            category=category,
+            year=year,
+            date_from=date_from,
+            date_to=date_to,
+        )
+    if as_json:
+        out.print_json(json.dumps(_results_json(results), ensure_ascii=False))
+        return
+    _print_results(results, page, limit)
+
+
+def _results_json(results: SearchResults) -> dict[str, Any]:
+    return {
+        "query": results.query.text,
+        "total": results.total,
+        "offset": results.offset,
+        "hits": [
+            {
+                "id": hit.id,
+                "score": round(hit.score, 4),
+                "snippet": hit.snippet,
+                "highlights": [list(span) for span in hit.highlights],
+                "paper": paper_to_json(hit.paper),
+            }
+            for hit in results
+        ],
+    }
+
+
+def _print_results(results: SearchResults, page: int, limit: int) -> None:
+    if not results:
+        err.print(f"No papers match{' on this page' if page > 1 else ''}.")
+        return
+    first = results.offset + 1
+    err.print(f"{results.total:,} papers match; showing {first:,}–{results.offset + len(results):,}")
+    for rank, hit in enumerate(results, start=first):
+        paper = hit.paper
+        out.print(Text.assemble((f"{rank:>3}. ", "dim"), (paper.title, "bold"), ("  " + paper.id, "cyan")))
+        meta = ", ".join(paper.authors[:4]) + (" et al." if len(paper.authors) > 4 else "")
+        details = " · ".join(
+            x for x in (meta, str(paper.published or ""), " ".join(paper.categories[:3])) if x
+        )
+        if details:
+            out.print(Text("     " + details, style="dim"))
+        snippet = Text("     " + hit.snippet)
+        for start, end in hit.highlights:
+            snippet.stylize("bold yellow", start + 5, end + 5)
+        out.print(snippet)
+    if results.offset + len(results) < results.total:
+        err.print(f"[dim]more: --page {page + 1}[/dim]")
+
+
+@cli.command()
+@click.argument("paper_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
+@click.pass_context
+def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
+    """Show one paper (by arXiv id, DOI, or any id it was imported under)."""
+    with _library(ctx) as library:
+        paper = library.paper(paper_id)
+    if as_json:
+        out.print_json(json.dumps(paper_to_json(paper), ensure_ascii=False))
+        return
+    _print_paper(paper)
+
+
+def _print_paper(paper: Paper) -> None:
+    out.print(Text(paper.title, style="bold"))
+    rows = [
+        ("id", paper.id + (f" (v{paper.version})" if paper.version else "")),
+        ("authors", ", ".join(paper.authors)),
+        ("published", str(paper.published or "")),
+        ("updated", str(paper.updated or "")),
+        ("categories", " ".join(paper.categories)),
+        ("doi", paper.doi or ""),
+        ("journal", paper.journal_ref or ""),
+        ("comment", paper.comment or ""),
+        ("abs", paper.abs_url or ""),
+        ("pdf", paper.pdf_url or ""),
+        ("source", paper.source),
+    ]
+    for name, value in rows:
+        if value:
+            out.print(Text.assemble((f"{name:>11}: ", "dim"), value))
+    if paper.abstract:
+        out.print()
+        out.print(paper.abstract)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Figures about the library: papers, sources, dates, categories."""
+    with _library(ctx) as library:
+        figures = library.stats()
+    figures["database"] = str(ctx.obj["db"])
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    for name, value in figures.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v:,}" for k, v in value.items()) or "-"
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        out.print(Text.assemble((f"{name.replace('_', ' '):>22}: ", "dim"), str(value)))
+
+
+@cli.command()
+@click.option(
+    "--format", "format_name", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8", atomic=True),
+    default="-",
+    help="File to write (default: standard output).",
+)
+@click.pass_context
+def export(ctx: click.Context, format_name: str, output: Any) -> None:
+    """Write every paper as JSON Lines or BibTeX (both import back with `ingest`)."""
+    with _library(ctx) as library:
+        for chunk in library.export(format_name):
+            output.write(chunk)
+
+
+@cli.command()
+@click.pass_context
+def index(ctx: click.Context) -> None:
+    """Bring the search index up to date with the database (ingest does this itself)."""
+    with _library(ctx) as library, _progress("indexing") as on_progress:
+        changed = library.refresh_index(on_progress=on_progress)
+    err.print(f"{changed:,} papers (re)indexed")
+
+
+def main() -> None:
+    try:
+        cli(obj={})
+    except BrokenPipeError:  # `papersift export | head`
+        sys.stderr.close()
+        sys.exit(0)
