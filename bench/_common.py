@@ -25,8 +25,12 @@ def default_data() -> Path:
 
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=default_data(),
-                        help="the shared data folder (default: $PAPERSIFT_SHARED_DATA or ../shared/data)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=default_data(),
+        help="the shared data folder (default: $PAPERSIFT_SHARED_DATA or ../shared/data)",
+    )
 
 
 def arxiv_subset(data: Path, records: int | None, folder: Path) -> Path:
@@ -47,8 +51,9 @@ def arxiv_subset(data: Path, records: int | None, folder: Path) -> Path:
 
 def run_child(script: Path, args: list[str]) -> dict[str, Any]:
     """Run `script --child ...` in a fresh interpreter; its last stdout line is a JSON result."""
-    completed = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
-                               cwd=REPO, check=False)
+    completed = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, cwd=REPO, check=False
+    )
     if completed.returncode != 0:
         sys.stderr.write(completed.stdout + completed.stderr)
         sys.exit(f"child {script.name} {' '.join(args)} failed with exit code {completed.returncode}")

@@ -55,16 +55,20 @@ def child(db: Path, source: Path) -> None:
     report = lib.ingest([source])
     total = time.perf_counter() - begin
     lib.close()
-    print(json.dumps({
-        **report.as_dict(),
-        "import_modules_s": imported - start,
-        "ingest_s": total,
-        "store_s": total - timings.get("index_s", 0.0),
-        **timings,
-        "peak_rss_mb": peak_rss_mb(),
-        "db_mb": db.stat().st_size / 1e6,
-        "index_mb": sum(f.stat().st_size for f in db.parent.glob(db.name + "-index/*")) / 1e6,
-    }))
+    print(
+        json.dumps(
+            {
+                **report.as_dict(),
+                "import_modules_s": imported - start,
+                "ingest_s": total,
+                "store_s": total - timings.get("index_s", 0.0),
+                **timings,
+                "peak_rss_mb": peak_rss_mb(),
+                "db_mb": db.stat().st_size / 1e6,
+                "index_mb": sum(f.stat().st_size for f in db.parent.glob(db.name + "-index/*")) / 1e6,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -93,8 +97,12 @@ def main() -> None:
         report(first, second)
         if not args.keep:
             shutil.rmtree(folder / "papers.db-index", ignore_errors=True)
-    ok = (first["read"] / first["ingest_s"] >= TARGET_RATE and first["peak_rss_mb"] <= TARGET_RSS_MB
-          and second["added"] == 0 and second["updated"] == 0)
+    ok = (
+        first["read"] / first["ingest_s"] >= TARGET_RATE
+        and first["peak_rss_mb"] <= TARGET_RSS_MB
+        and second["added"] == 0
+        and second["updated"] == 0
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -300,3 +300,8 @@ def test_empty_input_yields_nothing():
 def test_snapshot_versions_of_the_wrong_shape_are_rejected_naming_the_field():
     (bad,) = read_bytes(lines({"id": "0704.0001", "title": "T", "versions": "v1"}))
     assert bad == BadRecord("in.jsonl:1", "field 'versions' must be a list, got a string")
+
+
+def test_line_numbers_count_leading_blank_lines():
+    (bad,) = read_bytes(b'\n\n{"id": "x", "title": 1}\n')
+    assert bad.place == "in.jsonl:3"

@@ -31,6 +31,7 @@ from papersift.records import BadRecord, Hit, IngestReport, Paper
 from papersift.search.keyword import IndexedPaper, KeywordIndex
 from papersift.search.query import Query, parse_query
 from papersift.search.snippets import contains_phrase, make_snippet
+from papersift.search.tokens import words
 from papersift.settings import default_database_path
 from papersift.store import Store, open_store
 
@@ -304,10 +305,8 @@ class Library:
         limit = max(0, min(int(limit), 1000))
         offset = max(0, int(offset))
         query = parse_query(text)
-        if author:
-            query.authors.append(
-                [w for w in parse_query(f'author:"{author}"').authors[0]] if author.strip() else []
-            )
+        if author and words(author):
+            query.authors.append(words(author))
         if category:
             query.categories.append(category)
         if year:

@@ -28,7 +28,7 @@ _ABBREVIATIONS = {
     r"\cf": "cf.",
 }
 _ABBREVIATION = re.compile(r"\\(ie|eg|etc|etal|vs|wrt|cf)\b\.?")
-_ESCAPED = re.compile(r"\\([%&#_])")
+_ESCAPED = re.compile(r"\\([%&#_ ])")  # "\%" -> "%"; "i.e.\ " (a control space) -> "i.e. "
 # Text-style commands whose argument is the text: \textbf{X} -> X (math is left alone).
 _TEXT_COMMAND = re.compile(
     r"\\(?:textbf|textit|emph|texttt|textsc|textrm|textsf|underline|mbox|textup|textmd)\s*\{([^{}]*)\}"
@@ -111,6 +111,8 @@ def _keep_one_url(match: re.Match[str]) -> str:
 
 def clean_name(name: str) -> str:
     """An author's name: accents decoded, braces and extra spaces removed."""
+    if "\\" not in name and "{" not in name and "}" not in name:
+        return " ".join(name.split())
     return collapse_whitespace(strip_braces(decode_latex_accents(name)))
 
 

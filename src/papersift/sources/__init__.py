@@ -73,8 +73,21 @@ def _looks_like_bibtex(text: str) -> bool:
     # BibTeX files may open with comments or free text before the first entry.
     for line in text.splitlines()[:50]:
         stripped = line.strip().lower()
-        if stripped.startswith(("@article", "@inproceedings", "@misc", "@string", "@book", "@phdthesis",
-                                "@techreport", "@incollection", "@preamble", "@comment", "@online")):
+        if stripped.startswith(
+            (
+                "@article",
+                "@inproceedings",
+                "@misc",
+                "@string",
+                "@book",
+                "@phdthesis",
+                "@techreport",
+                "@incollection",
+                "@preamble",
+                "@comment",
+                "@online",
+            )
+        ):
             return True
     return False
 

@@ -41,9 +41,9 @@ class _FieldError(Exception):
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Paper | BadRecord]:
     """Papers from JSON Lines, one object a line; a whole-file JSON array is read as well."""
-    first = stream.readline()
+    first, first_lineno = stream.readline(), 1
     while first and not first.strip():
-        first = stream.readline()
+        first, first_lineno = stream.readline(), first_lineno + 1
     if not first:
         return
     if first.startswith(_BOM):
@@ -61,7 +61,7 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Paper | BadRecord]:
     else:
         lines = _chain(first, stream)
     loads = orjson.loads
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(lines, first_lineno):
         try:
             value = loads(line)
         except orjson.JSONDecodeError as error:
@@ -77,7 +77,11 @@ def _chain(first: bytes, rest: BinaryIO) -> Iterator[bytes]:
 
 
 def _json_array(content: bytes) -> list[Any] | None:
-    """The items of `content` if it is one JSON array; None if it is not valid JSON at all."""
+    """The items of `content` if it is one JSON array; None if it is JSON Lines instead.
+
+    Raises `UnreadableInput` if it is neither: a broken array would otherwise be reported as
+    one bad record per line.
+    """
     try:
         value = orjson.loads(content)
     except orjson.JSONDecodeError as error:
@@ -85,7 +89,6 @@ def _json_array(content: bytes) -> list[Any] | None:
         try:
             orjson.loads(first_line)
         except orjson.JSONDecodeError:
-            # Neither one array nor JSON Lines: a broken (probably pretty-printed) array.
             raise UnreadableInput(
                 f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
             ) from None

@@ -1,0 +1,113 @@
+"""Fixtures shared by the tests of the Library, the CLI, sync and crash safety.
+
+- `library`: a fresh `Library` in a temporary folder, closed after the test.
+- `shared_data`: `../shared/data` (or `$PAPERSIFT_SHARED_DATA`); tests that need it skip without it.
+- `run_cli`: runs the real `papersift` command in a subprocess with `PAPERSIFT_DB` set, the way
+  a user (or cron) runs it, and returns the finished process (exit code, stdout, stderr).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from papersift import Library
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ARXIV_FILE_NAME = "arxiv-cs-2025-03_2026-07.jsonl.gz"
+
+CliRun = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def papersift_command() -> list[str]:
+    """The installed `papersift` script beside this interpreter, else the module entry point."""
+    script = Path(sys.executable).parent / "papersift"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from papersift.cli import main; main()"]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "lib.db"
+
+
+@pytest.fixture
+def library(db_path: Path) -> Iterator[Library]:
+    lib = Library.open(db_path)
+    try:
+        yield lib
+    finally:
+        lib.close()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    location = os.environ.get("PAPERSIFT_SHARED_DATA")
+    path = Path(location) if location else REPO.parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip(f"shared data not found at {path} (set PAPERSIFT_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds(shared_data: Path) -> Path:
+    path = shared_data / "seeds"
+    if not path.is_dir():
+        pytest.skip(f"seed files not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def arxiv_file(shared_data: Path) -> Path:
+    path = shared_data / "arxiv" / ARXIV_FILE_NAME
+    if not path.is_file():
+        pytest.skip(f"arXiv records not found at {path}")
+    return path
+
+
+def cli_environment(db: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PAPERSIFT_DB"] = str(db)
+    env.pop("FORCE_COLOR", None)
+    env["NO_COLOR"] = "1"
+    env["COLUMNS"] = "200"  # long messages stay on one line
+    return env
+
+
+@pytest.fixture
+def run_cli(db_path: Path, tmp_path: Path) -> CliRun:
+    """Run `papersift ARGS...` against the test's database; `input` is fed to stdin."""
+
+    def run(
+        *args: str | os.PathLike[str],
+        input: str | bytes | None = None,
+        db: Path | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        command: Sequence[str] = [*papersift_command(), *map(str, args)]
+        if isinstance(input, str):
+            input = input.encode()
+        finished = subprocess.run(
+            command,
+            input=input,
+            capture_output=True,
+            env=cli_environment(db or db_path),
+            cwd=tmp_path,
+            timeout=timeout,
+            check=False,
+        )
+        return subprocess.CompletedProcess(
+            finished.args,
+            finished.returncode,
+            finished.stdout.decode("utf-8", errors="replace"),
+            finished.stderr.decode("utf-8", errors="replace"),
+        )
+
+    return run
