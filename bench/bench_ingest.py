@@ -111,14 +111,21 @@ def report(first: dict[str, Any], second: dict[str, Any]) -> None:
     print()
     print(f"{'':28}{'first import':>16}{'re-import':>16}")
     rows = [
-        ("records read", "read", "{:,}"), ("added", "added", "{:,}"), ("updated", "updated", "{:,}"),
-        ("unchanged", "unchanged", "{:,}"), ("rejected", "rejected", "{:,}"),
-        ("ingest wall time (s)", "ingest_s", "{:.2f}"), ("  store write (s)", "store_s", "{:.2f}"),
-        ("  keyword index (s)", "index_s", "{:.2f}"), ("papers (re)indexed", "index_changed", "{:,}"),
-        ("peak RSS before index (MB)", "rss_before_index_mb", "{:.0f}"), ("peak RSS (MB)", "peak_rss_mb", "{:.0f}"),
-        ("python imports (s)", "import_modules_s", "{:.2f}"), ("database file (MB)", "db_mb", "{:.0f}"),
+        ("records read", "read", "{:,}"),
+        ("added", "added", "{:,}"),
+        ("updated", "updated", "{:,}"),
+        ("unchanged", "unchanged", "{:,}"),
+        ("rejected", "rejected", "{:,}"),
+        ("ingest wall time (s)", "ingest_s", "{:.2f}"),
+        ("  store write (s)", "store_s", "{:.2f}"),
+        ("  keyword index (s)", "index_s", "{:.2f}"),
+        ("papers (re)indexed", "index_changed", "{:,}"),
+        ("peak RSS before index (MB)", "rss_before_index_mb", "{:.0f}"),
+        ("peak RSS (MB)", "peak_rss_mb", "{:.0f}"),
+        ("python imports (s)", "import_modules_s", "{:.2f}"),
+        ("database file (MB)", "db_mb", "{:.0f}"),
         ("index files (MB)", "index_mb", "{:.0f}"),
-    ]  # fmt: skip
+    ]
     for label, key, form in rows:
         cells = [form.format(r[key]) if key in r else "-" for r in (first, second)]
         print(f"{label:28}{cells[0]:>16}{cells[1]:>16}")

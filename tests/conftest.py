@@ -47,10 +47,21 @@ def library(db_path: Path) -> Iterator[Library]:
         lib.close()
 
 
+def shared_data_path() -> Path:
+    location = os.environ.get("PAPERSIFT_SHARED_DATA")
+    return Path(location) if location else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def optional_arxiv_file() -> Path | None:
+    """The shared arXiv records if present (tests that merely use more data when they can)."""
+    path = shared_data_path() / "arxiv" / ARXIV_FILE_NAME
+    return path if path.is_file() else None
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    location = os.environ.get("PAPERSIFT_SHARED_DATA")
-    path = Path(location) if location else REPO.parent / "shared" / "data"
+    path = shared_data_path()
     if not path.is_dir():
         pytest.skip(f"shared data not found at {path} (set PAPERSIFT_SHARED_DATA)")
     return path
@@ -79,6 +90,32 @@ def cli_environment(db: Path) -> dict[str, str]:
     env["NO_COLOR"] = "1"
     env["COLUMNS"] = "200"  # long messages stay on one line
     return env
+
+
+@pytest.fixture
+def invoke(db_path: Path) -> CliRun:
+    """Run the CLI in this process (fast; for the many small cases), like `run_cli`.
+
+    An exception escaping the command (what a user would see as a traceback) fails the test.
+    """
+    from click.testing import CliRunner
+
+    from papersift.cli import cli
+
+    def run(
+        *args: str | os.PathLike[str], input: str | bytes | None = None, db: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        runner = CliRunner()
+        result = runner.invoke(
+            cli, [str(a) for a in args], input=input, env={"PAPERSIFT_DB": str(db or db_path)}, obj={}
+        )
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(f"papersift {args} raised {result.exception!r}") from result.exception
+        return subprocess.CompletedProcess(
+            list(map(str, args)), result.exit_code, result.stdout, result.stderr
+        )
+
+    return run
 
 
 @pytest.fixture

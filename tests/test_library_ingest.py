@@ -7,6 +7,7 @@ distinct papers). Everything else is a small fixture written by the test itself.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,16 @@ LONG_ABSTRACT = (
     "classification benchmarks show consistent gains over both pure transformers and residual "
     "networks of the same size, and we release our code and trained models."
 )
-CHROME = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nbyAK and the research community\n\nMar 11\n\n"
+CHROME = "".join(
+    f"{line}\n\n"
+    for line in (
+        "new",
+        "Get trending papers in your email inbox!",
+        "Subscribe",
+        "byAK and the research community",
+        "Mar 11",
+    )
+)
 
 
 def write_jsonl(path: Path, *records: dict[str, Any]) -> Path:
@@ -230,7 +240,9 @@ def test_the_newer_version_wins_whatever_the_import_order(
 ) -> None:
     titles = {1: "A First Draft Title", 2: "The Final Published Title"}
     for version in order:
-        library.ingest(write_jsonl(tmp_path / f"v{version}.jsonl", versioned("2401.01234", version, titles[version])))
+        library.ingest(
+            write_jsonl(tmp_path / f"v{version}.jsonl", versioned("2401.01234", version, titles[version]))
+        )
 
     paper = library.paper("2401.01234")
     assert len(all_papers(library)) == 1
@@ -326,7 +338,9 @@ def test_json_lines_in_a_txt_file_are_read_as_json_lines(library: Library, tmp_p
 
 
 def test_the_kaggle_snapshot_shape_is_read(library: Library) -> None:
-    path = Path(__file__).parent / "fixtures" / "kaggle_snapshot" / "arxiv-metadata-oai-snapshot.first200.jsonl"
+    path = (
+        Path(__file__).parent / "fixtures" / "kaggle_snapshot" / "arxiv-metadata-oai-snapshot.first200.jsonl"
+    )
     report = library.ingest(path)
 
     assert report.ok
@@ -339,7 +353,6 @@ def test_the_kaggle_snapshot_shape_is_read(library: Library) -> None:
 
 def test_a_stream_passed_as_stdin_is_read_for_dash(library: Library, tmp_path: Path) -> None:
     data = three_records(tmp_path).read_bytes()
-    import io
 
     report = library.ingest("-", stdin=io.BytesIO(data))
 
@@ -379,3 +392,80 @@ def test_strict_ingest_writes_nothing_of_a_file_with_a_bad_record(library: Libra
     assert library.stats()["papers"] == 0
     with pytest.raises(PaperNotFound):
         library.paper("2503.00001")
+
+
+# -- export round trip -------------------------------------------------------------------------
+
+TRICKY_TEXTS = [
+    "Robust on ImageNet-{A,R,V2} and more",
+    "Costs 50% & more_than #1 of the budget",
+    "A hyper-parameter \\delta is tuned",
+    "An unbalanced } brace { in the text",
+    "Gödel, Erdős and a naïve café",
+    "Math $x^2_{i}$ stays as written",
+]
+
+
+@pytest.mark.parametrize("format_name", ["jsonl", "bibtex"])
+def test_an_export_reads_back_to_the_same_titles_abstracts_and_authors(
+    library: Library, tmp_path: Path, format_name: str
+) -> None:
+    records = [
+        {
+            "id": f"2501.{number:05d}",
+            "title": f"Title: {text}",
+            "abstract": f"Abstract: {text}",
+            "authors": ["Kurt Gödel", "José Núñez"],
+        }
+        for number, text in enumerate(TRICKY_TEXTS)
+    ]
+    library.ingest(write_jsonl(tmp_path / "in.jsonl", *records))
+    exported = tmp_path / f"export.{format_name}"
+    exported.write_text("".join(library.export(format_name)), encoding="utf-8")
+
+    with Library.open(tmp_path / "copy.db") as copy:
+        report = copy.ingest(exported)
+        assert report.ok
+        read_back = {p.id: (p.title, p.abstract, p.authors) for p in copy.papers()}
+
+    assert read_back == {p.id: (p.title, p.abstract, p.authors) for p in library.papers()}
+
+
+def test_importing_sources_that_merged_again_changes_nothing(library: Library, tmp_path: Path) -> None:
+    title = "Convolutional Biases Help Small Vision Transformers"
+    page = write_page_export(tmp_path / "page.txt", (title, LONG_ABSTRACT))
+    arxiv = write_jsonl(tmp_path / "arxiv.jsonl", arxiv_record("2503.11111", title))
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{k,\n  title = {Convolutional Biases Help Small Vision Transformers},\n"
+        "  author = {Lovelace, Ada},\n  doi = {10.1234/conv.2025.1},\n  year = {2025},\n}\n",
+        encoding="utf-8",
+    )
+    library.ingest([page, arxiv, bib])
+    before = all_papers(library)
+
+    again = library.ingest([page, arxiv, bib])
+
+    assert (again.added, again.updated) == (0, 0)
+    assert all_papers(library) == before
+    assert len(before) == 1
+    assert before[0].doi == "10.1234/conv.2025.1"
+    assert before[0].id == "2503.11111"
+
+
+def test_the_same_paper_from_the_kaggle_snapshot_and_a_daily_crawl_is_one_paper(
+    library: Library, tmp_path: Path
+) -> None:
+    kaggle = (
+        Path(__file__).parent / "fixtures" / "kaggle_snapshot" / "arxiv-metadata-oai-snapshot.first5.jsonl"
+    )
+    first = json.loads(kaggle.read_text(encoding="utf-8").splitlines()[0])
+    crawl = write_jsonl(
+        tmp_path / "crawl.jsonl",
+        arxiv_record(first["id"], " ".join(first["title"].split()), abstract=first["abstract"].strip()),
+    )
+
+    library.ingest([kaggle, crawl])
+
+    assert library.stats()["papers"] == 5
+    assert library.paper(first["id"]).doi == "10.1103/physrevd.76.013009"

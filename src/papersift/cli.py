@@ -32,8 +32,9 @@ from papersift.sources import FORMATS as INPUT_FORMATS
 DEMO_CORPUS = Path(__file__).parent / "data" / "demo.jsonl.gz"
 _DB_HELP = next(s for s in SETTINGS if s.name == "db")
 
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+# Papers' text is data, not markup: no emoji codes (":100:" in "file:100:"), no highlighting.
+out = Console(soft_wrap=True, highlight=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 
 @contextmanager
@@ -336,7 +337,7 @@ def _print_paper(paper: Paper) -> None:
             out.print(Text.assemble((f"{name:>11}: ", "dim"), value))
     if paper.abstract:
         out.print()
-        out.print(paper.abstract)
+        out.print(Text(paper.abstract))
 
 
 @cli.command()

@@ -17,7 +17,15 @@ from papersift.records import Paper
 
 FORMATS = ("jsonl", "bibtex")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_BIBTEX_SPECIAL = re.compile(r"([%&#_])")
+_MATH = re.compile(r"(\$\$?[^$]*\$\$?)")
+_BIBTEX_SPECIAL = re.compile(r"[\\{}~%&#_]")
+# Literal braces as commands: BibTeX counts even escaped braces, so "\}" could end a field.
+_ESCAPE = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "~": r"\textasciitilde{}",
+}
 
 
 def paper_to_json(paper: Paper) -> dict[str, Any]:
@@ -41,8 +49,16 @@ def jsonl_lines(papers: Iterable[Paper]) -> Iterator[str]:
 
 
 def _bibtex_value(text: str) -> str:
-    # Escape LaTeX specials, and drop braces that are not balanced (they would end the field).
-    text = _BIBTEX_SPECIAL.sub(r"\\\1", text)
+    """Text as a BibTeX field value that papersift's reader turns back into the same text.
+
+    Outside math, LaTeX's special characters are escaped; math (`$...$`) is kept as written.
+    Braces left unbalanced are dropped, since they would end the field early.
+    """
+    parts = _MATH.split(text)
+    text = "".join(
+        part if i % 2 else _BIBTEX_SPECIAL.sub(lambda m: _ESCAPE.get(m.group(), "\\" + m.group()), part)
+        for i, part in enumerate(parts)
+    )
     depth = 0
     kept = []
     for char in text:

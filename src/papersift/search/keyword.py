@@ -18,6 +18,7 @@ since. It knows nothing about SQL or files other than its own.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from array import array
@@ -31,10 +32,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from papersift.search.query import Query
+from papersift.search.query import Query, phrase_terms
 from papersift.search.tokens import fold, term_counts, words
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 AUTHOR_PREFIX = "@"
 CATEGORY_PREFIX = "#"
 
@@ -295,7 +296,7 @@ class KeywordIndex:
         scores = np.zeros(rows_count, dtype=np.float32)
         weighted_terms: Counter[str] = Counter(query.terms)
         for phrase in query.phrases:
-            weighted_terms.update(phrase)
+            weighted_terms.update(phrase_terms(phrase))
         for prefix in query.prefixes:
             for term in self._terms_with_prefix(prefix):
                 weighted_terms[term] += 1
@@ -307,7 +308,7 @@ class KeywordIndex:
                 self._accumulate(scores, author_term, author_weight)
         if query.has_text:
             if query.phrases:
-                required = self._rows_with_all(t for phrase in query.phrases for t in phrase)
+                required = self._rows_with_all(t for phrase in query.phrases for t in phrase_terms(phrase))
                 allowed = np.zeros(rows_count, dtype=bool)
                 if required is not None:
                     allowed[required] = True
@@ -398,7 +399,7 @@ class KeywordIndex:
                             self.settings.author_weight,
                         ]
                     ),
-                    terms=np.frombuffer("\n".join(self._terms).encode(), dtype=np.uint8),
+                    terms=np.frombuffer(json.dumps(self._terms).encode(), dtype=np.uint8),
                     pks=self._pks,
                     doc_length=self._doc_length,
                     published=self._published,
@@ -427,8 +428,7 @@ class KeywordIndex:
                 ]
                 if not np.allclose(saved["settings"], wanted):
                     return None
-                terms_blob = saved["terms"].tobytes().decode()
-                index._terms = terms_blob.split("\n") if terms_blob else []
+                index._terms = json.loads(saved["terms"].tobytes().decode())
                 index._vocabulary = {term: i for i, term in enumerate(index._terms)}
                 index._pks = saved["pks"]
                 index._doc_length = saved["doc_length"]

@@ -35,7 +35,7 @@ class Query:
     text: str = ""
     terms: list[str] = field(default_factory=list)  # stemmed, in order, repeats kept
     prefixes: list[str] = field(default_factory=list)  # folded, unstemmed
-    phrases: list[list[str]] = field(default_factory=list)  # stemmed word sequences
+    phrases: list[list[str]] = field(default_factory=list)  # folded words, stop words kept
     excluded: list[str] = field(default_factory=list)  # stemmed
     authors: list[list[str]] = field(default_factory=list)  # each: folded name words, all required
     categories: list[str] = field(default_factory=list)
@@ -48,7 +48,12 @@ class Query:
 
     @property
     def highlight_terms(self) -> set[str]:
-        return set(self.terms) | {t for phrase in self.phrases for t in phrase}
+        return set(self.terms) | {t for phrase in self.phrases for t in phrase_terms(phrase)}
+
+
+def phrase_terms(phrase: list[str]) -> list[str]:
+    """The index terms of a phrase's words (what a paper must hold to possibly contain it)."""
+    return [stem(w) for w in phrase if w not in STOP_WORDS]
 
 
 def parse_query(text: str) -> Query:
@@ -67,13 +72,14 @@ def parse_query(text: str) -> Query:
         if key:  # not a filter we know: the whole token is text ("re:invent", "arXiv:2401.01234")
             value = f"{key}:{value}"
         if quoted is not None:
-            phrase = [stem(w) for w in words(value) if w not in STOP_WORDS]
-            if negated and phrase:
-                query.excluded.extend(phrase)
-            elif len(phrase) > 1:
-                query.phrases.append(phrase)
+            quoted_words = words(value)
+            content = phrase_terms(quoted_words)
+            if negated:
+                query.excluded.extend(content)
+            elif len(quoted_words) > 1 and content:
+                query.phrases.append(quoted_words)
             else:
-                query.terms.extend(phrase)
+                query.terms.extend(content)
             continue
         if value in _OPERATORS:
             continue

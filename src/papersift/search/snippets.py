@@ -6,16 +6,20 @@ renders them its own way (HTML `<mark>`, terminal bold) without parsing markup b
 
 from __future__ import annotations
 
-from papersift.search.tokens import term_spans, terms
+from papersift.search.tokens import stem, term_spans, words
 
 
 def contains_phrase(text: str, phrase: list[str]) -> bool:
-    """Whether the stemmed, stop-word-free term sequence `phrase` occurs contiguously in text."""
-    sequence = terms(text)
-    width = len(phrase)
-    first = phrase[0]
+    """Whether the words of `phrase` occur in `text` next to each other, in order.
+
+    Words compare by stem ("vision transformers" matches "vision transformer"); every word
+    counts, stop words too, so "vision of the transformer" does not match "vision transformer".
+    """
+    target = [stem(w) for w in phrase]
+    sequence = [stem(w) for w in words(text)]
+    width, first = len(target), target[0]
     return any(
-        sequence[i] == first and sequence[i : i + width] == phrase for i in range(len(sequence) - width + 1)
+        sequence[i] == first and sequence[i : i + width] == target for i in range(len(sequence) - width + 1)
     )
 
 

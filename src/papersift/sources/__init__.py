@@ -51,7 +51,8 @@ FORMATS = ("arxiv-atom", "oai-pmh", "jsonl", "bibtex", "page-export")
 
 def sniff(head: bytes) -> str:
     """Name the format of a content from its first bytes; raise `UnreadableInput` if none fits."""
-    if b"\x00" in head[:4096]:
+    sample = head[:4096]
+    if b"\x00" in sample or _control_share(sample) > 0.05:
         raise UnreadableInput("binary data, not a paper export")
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
@@ -67,6 +68,14 @@ def sniff(head: bytes) -> str:
     if text:
         return "page-export"
     raise UnreadableInput("empty input")
+
+
+def _control_share(sample: bytes) -> float:
+    """The share of bytes that no text file holds (control characters other than whitespace)."""
+    if not sample:
+        return 0.0
+    controls = sum(1 for byte in sample if (byte < 32 and byte not in (9, 10, 12, 13)) or byte == 127)
+    return controls / len(sample)
 
 
 def _looks_like_bibtex(text: str) -> bool:

@@ -163,12 +163,28 @@ def _latex(value: str | None) -> str | None:
     return "".join(s if i % 2 else _plain(s) for i, s in enumerate(segments))
 
 
+# Literal characters written escaped (as papersift's export writes them), protected from the
+# markup removal below by private-use placeholders, and restored last.
+_LITERALS = {
+    "\\textbackslash{}": "\\",
+    "\\textasciitilde{}": "~",
+    "\\textbraceleft{}": "{",
+    "\\textbraceright{}": "}",
+    "\\{": "{",
+    "\\}": "}",
+}
+_LITERAL = re.compile("|".join(re.escape(escaped) for escaped in _LITERALS))
+_PLACEHOLDER_OF = {escaped: chr(0xE000 + i) for i, escaped in enumerate(_LITERALS)}
+_RESTORE = {ord(placeholder): _LITERALS[escaped] for escaped, placeholder in _PLACEHOLDER_OF.items()}
+
+
 def _plain(segment: str) -> str:
     if "\\" in segment:
+        segment = _LITERAL.sub(lambda m: _PLACEHOLDER_OF[m.group()], segment)
         segment = _CITATION.sub("", segment)
         segment = _COMMAND_WITH_ARGUMENT.sub(r"\1", segment)
         segment = _CONTROL_SPACE.sub(" ", segment)
-    return text.strip_braces(segment)
+    return text.strip_braces(segment).translate(_RESTORE)
 
 
 def _arxiv_id(fields: dict[str, str]) -> str | None:

@@ -80,7 +80,7 @@ def make_paper(
         title=clean_title,
         abstract=clean_abstract,
         authors=names,
-        categories=tuple(dict.fromkeys(c.strip() for c in categories if c and c.strip())),
+        categories=tuple(dict.fromkeys(" ".join(c.split()) for c in categories if c and c.strip())),
         published=published_date,
         updated=updated_date if updated_date != published_date else None,
         version=version,

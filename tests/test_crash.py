@@ -1,0 +1,90 @@
+"""Killing `papersift ingest` mid-import (SIGKILL: no cleanup runs) leaves a consistent library.
+
+The import commits a batch at a time; a kill loses at most the batch in flight. The database
+must pass SQLite's integrity check, hold only whole batches of complete papers (the first N
+records of the file, in order), and a second run must complete the import.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRun, cli_environment, papersift_command
+from papersift.library import INGEST_BATCH
+
+RECORDS = 74_728
+
+
+def count_papers(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as connection:
+            return int(connection.execute("SELECT count(*) FROM papers").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet, or still migrating
+        return 0
+
+
+def file_ids(path: Path) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return [json.loads(line)["id"] for line in lines]
+
+
+@pytest.mark.slow
+def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(
+    run_cli: CliRun, db_path: Path, arxiv_file: Path
+) -> None:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [*papersift_command(), "ingest", str(arxiv_file)],
+        env=cli_environment(db_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while count_papers(db_path) < 2 * INGEST_BATCH or time.monotonic() - started < 2:
+            assert process.poll() is None, "the import ended before it could be killed"
+            assert time.monotonic() - started < 30, "the import wrote nothing for 30 s"
+            time.sleep(0.05)
+        time.sleep(random.uniform(0, 0.3))  # land anywhere inside a batch
+        assert process.poll() is None, "the import ended before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL
+
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        rows = connection.execute("SELECT id, title, abstract FROM papers ORDER BY pk").fetchall()
+    kept = len(rows)
+    assert 0 < kept < RECORDS
+    assert kept % INGEST_BATCH == 0, f"{kept} papers is not a whole number of batches"
+    assert all(title.strip() and abstract.strip() for _, title, abstract in rows)
+    ids = file_ids(arxiv_file)
+    assert len(ids) == RECORDS
+    assert [row[0] for row in rows] == ids[:kept]
+
+    rerun = run_cli("ingest", "--json", arxiv_file, timeout=120)
+
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["added"] == RECORDS - kept
+    assert report["read"] == RECORDS
+    assert count_papers(db_path) == RECORDS
+
+    last = ids[-1]
+    with sqlite3.connect(db_path) as connection:
+        (title,) = connection.execute("SELECT title FROM papers WHERE id = ?", (last,)).fetchone()
+    found = run_cli("search", "--json", "-n", "20", f'"{title}"', timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert last in [hit["id"] for hit in json.loads(found.stdout)["hits"]]
