@@ -256,14 +256,11 @@ class Library:
 
         def rows() -> Iterator[IndexedPaper]:
             nonlocal changed
-            for item in self.store.iter_papers(changed_after=index.covers_sequence):
+            for row in self.store.iter_index_rows(changed_after=index.covers_sequence):
                 changed += 1
                 if on_progress and changed % 5000 == 0:
                     on_progress("index", changed)
-                paper = item.paper
-                yield IndexedPaper(
-                    item.pk, paper.title, paper.abstract, paper.authors, paper.categories, paper.published
-                )
+                yield IndexedPaper(*row)
 
         index.add(rows())
         index.covers_sequence = sequence

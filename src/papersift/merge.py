@@ -24,6 +24,8 @@ def may_be_same(a: Paper, b: Paper) -> bool:
         return False
     if a.doi and b.doi and a.doi != b.doi:
         return False
+    if a.source_id and b.source_id and a.source_id != b.source_id:
+        return False
     if a.authors and b.authors and surname_key(a.authors[0]) != surname_key(b.authors[0]):
         return False
     return bool(title_key(a.title))

@@ -206,6 +206,28 @@ class SQLiteStore:
                 yield StoredPaper(row[0], _paper_from_row(row[1:]))
             last = rows[-1][0]
 
+    def iter_index_rows(
+        self, *, changed_after: int = 0, batch: int = 5000
+    ) -> Iterator[tuple[int, str, str, list[str], list[str], date | None]]:
+        """(pk, title, abstract, authors, categories, published) of papers changed after a sequence.
+
+        What the keyword index needs, without building whole `Paper`s (the index reads every
+        paper after a big import).
+        """
+        last = 0
+        while True:
+            rows = self._db.execute(
+                "SELECT pk, title, abstract, authors, categories, published FROM papers "
+                "WHERE pk > ? AND changed > ? ORDER BY pk LIMIT ?",
+                (last, changed_after, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for pk, title, abstract, authors, categories, published in rows:
+                when = date.fromisoformat(published) if published else None
+                yield pk, title, abstract, json.loads(authors), json.loads(categories), when
+            last = rows[-1][0]
+
     def count_papers(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM papers").fetchone()[0])
 
