@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import BinaryIO
 
-import bibtexparser
+from bibtexparser.entrypoint import parse_string
 from bibtexparser.exceptions import BlockAbortedException
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock, String
 
@@ -62,7 +62,7 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Paper | BadRecord]:
     decoded = content.decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
     has_bad_bytes = _NOT_UTF8.search(decoded) is not None
     try:
-        library = bibtexparser.parse_string(decoded, parse_stack=[])
+        library = parse_string(decoded, parse_stack=[])
     except Exception as error:  # the parser raises only on its own bugs, never for bad input
         raise UnreadableInput(f"the BibTeX parser failed ({type(error).__name__}: {error})") from None
     macros = dict(_PREDEFINED_MACROS)
