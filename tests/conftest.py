@@ -48,8 +48,12 @@ def library(db_path: Path) -> Iterator[Library]:
 
 
 def shared_data_path() -> Path:
+    """$PAPERSIFT_SHARED_DATA, else the team's shared folder beside the checkout or at /work."""
     location = os.environ.get("PAPERSIFT_SHARED_DATA")
-    return Path(location) if location else REPO.parent / "shared" / "data"
+    if location:
+        return Path(location)
+    beside = REPO.parent / "shared" / "data"
+    return beside if beside.is_dir() else Path("/work/shared/data")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from papersift import Library
+from papersift.cli import DEMO_CORPUS
 from papersift.library import SearchResults
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -76,7 +77,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory, optional_arxiv_file: Path | No
     folder = tmp_path_factory.mktemp("search")
     handmade = folder / "handmade.jsonl"
     handmade.write_text("".join(json.dumps(r) + "\n" for r in HANDMADE), encoding="utf-8")
-    paths = [handmade, KAGGLE]
+    paths = [handmade, KAGGLE, DEMO_CORPUS]
     if optional_arxiv_file is not None:
         sample = folder / "arxiv-sample.jsonl"
         with gzip.open(optional_arxiv_file, "rt", encoding="utf-8") as source:

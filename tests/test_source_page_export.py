@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
 
+from conftest import shared_data_path  # tests/ is on sys.path under pytest
 from papersift.ids import title_key
 from papersift.records import BadRecord, Paper
 from papersift.sources.page_export import read
 
 FIXTURE = Path(__file__).parent / "fixtures" / "page_export" / "listing.txt"
-SHARED = Path(
-    os.environ.get("PAPERSIFT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+SHARED = shared_data_path()
 
 
 def read_text(content: str, origin: str = "page.txt") -> list[Paper | BadRecord]:
