@@ -123,7 +123,7 @@ class Library:
             finally:
                 if stream is not stdin:
                     stream.close()
-        self.refresh_index()
+        self.refresh_index(on_progress)
         return report
 
     def ingest_records(
