@@ -22,9 +22,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from papersift.errors import UnreadableInput
 from papersift.records import BadRecord, Paper
-from papersift.sources.common import make_paper
+from papersift.sources.common import complete_xml_elements, make_paper
 
 SOURCE = "arxiv-api"
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -32,12 +31,13 @@ _ARXIV = "{http://arxiv.org/schemas/atom}"
 _FEED = f"{_ATOM}feed"
 _ENTRY = f"{_ATOM}entry"
 _ABS_PATH = re.compile(r"/abs/(.+)$")
-_EXPAT_POSITION = re.compile(r": line \d+, column \d+$")
 
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Paper | BadRecord]:
     """Papers of an arXiv API Atom feed; API errors and unusable entries as `BadRecord`s."""
-    for number, entry in enumerate(_complete_elements(stream, _FEED, _ENTRY), start=1):
+    for number, entry in enumerate(
+        complete_xml_elements(stream, root_tag=_FEED, what="an Atom feed", tags={_ENTRY}), start=1
+    ):
         yield _read_entry(entry, f"{origin}: entry {number}")
 
 
@@ -80,29 +80,3 @@ def _read_entry(entry: ET.Element, place: str) -> Paper | BadRecord:
 
 def _text(element: ET.Element, tag: str) -> str:
     return (element.findtext(tag) or "").strip()
-
-
-def _complete_elements(stream: BinaryIO, root_tag: str, tag: str) -> Iterator[ET.Element]:
-    """Each `tag` element once complete, detached after use so memory stays flat on big feeds.
-
-    The bytes go to the parser undecoded: the API sends no charset, and XML without an encoding
-    declaration is UTF-8, which is what arXiv writes.
-    """
-    open_elements: list[ET.Element] = []
-    try:
-        for event, element in ET.iterparse(stream, events=("start", "end")):
-            if event == "start":
-                if not open_elements and element.tag != root_tag:
-                    raise UnreadableInput(f"not an Atom feed: the root element is <{element.tag}>")
-                open_elements.append(element)
-                continue
-            open_elements.pop()
-            if element.tag == tag:
-                yield element
-                if open_elements:
-                    open_elements[-1].remove(element)
-    except ET.ParseError as error:
-        line, column = error.position
-        message = _EXPAT_POSITION.sub("", str(error))
-        # expat counts columns from 0, editors from 1.
-        raise UnreadableInput(f"malformed XML at line {line}, column {column + 1}: {message}") from None

@@ -6,10 +6,14 @@ the limits on field sizes live here once, so every format is normalised the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import BinaryIO
 
 from papersift import text
+from papersift.errors import UnreadableInput
 from papersift.ids import normalise_doi, paper_id, parse_arxiv_id
 from papersift.records import BadRecord, Paper
 
@@ -96,3 +100,36 @@ def make_paper(
         title_raw=raw_title if raw_title != clean_title else None,
         abstract_raw=raw_abstract if raw_abstract != clean_abstract else None,
     )
+
+
+_EXPAT_POSITION = re.compile(r": line \d+, column \d+$")
+
+
+def complete_xml_elements(
+    stream: BinaryIO, *, root_tag: str, what: str, tags: set[str]
+) -> Iterator[ET.Element]:
+    """Each element named in `tags` once complete, detached after use so memory stays flat.
+
+    The bytes go to the parser undecoded (XML without an encoding declaration is UTF-8, which is
+    what arXiv writes though its API sends no charset). A root other than `root_tag` means the
+    input is not `what`; malformed XML raises `UnreadableInput` after the complete elements
+    before the fault were yielded.
+    """
+    open_elements: list[ET.Element] = []
+    try:
+        for event, element in ET.iterparse(stream, events=("start", "end")):
+            if event == "start":
+                if not open_elements and element.tag != root_tag:
+                    raise UnreadableInput(f"not {what}: the root element is <{element.tag}>")
+                open_elements.append(element)
+                continue
+            open_elements.pop()
+            if element.tag in tags:
+                yield element
+                if open_elements:
+                    open_elements[-1].remove(element)
+    except ET.ParseError as error:
+        line, column = error.position
+        message = _EXPAT_POSITION.sub("", str(error))
+        # expat counts columns from 0, editors from 1.
+        raise UnreadableInput(f"malformed XML at line {line}, column {column + 1}: {message}") from None

@@ -19,7 +19,6 @@ incrementally, so records before a point of malformation are yielded before the 
 from __future__ import annotations
 
 import io
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -27,18 +26,18 @@ from typing import BinaryIO
 from papersift import text
 from papersift.errors import UnreadableInput
 from papersift.records import BadRecord, Paper
-from papersift.sources.common import make_paper
+from papersift.sources.common import complete_xml_elements, make_paper
 
 SOURCE = "oai-pmh"
 _OAI = "{http://www.openarchives.org/OAI/2.0/}"
 _ARXIV = "{http://arxiv.org/OAI/arXiv/}"
 _ARXIV_RAW = "{http://arxiv.org/OAI/arXivRaw/}"
+_WHAT = "an OAI-PMH response"
 _ROOT = f"{_OAI}OAI-PMH"
 _RECORD = f"{_OAI}record"
 _ERROR = f"{_OAI}error"
 _RESUMPTION_TOKEN = f"{_OAI}resumptionToken"
 _OAI_ID_PREFIX = "oai:arXiv.org:"
-_EXPAT_POSITION = re.compile(r": line \d+, column \d+$")
 
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Paper | BadRecord]:
@@ -56,13 +55,15 @@ def resumption_token(content: bytes) -> str | None:
     Raises `UnreadableInput` for content that is not a well-formed OAI-PMH response, so a
     harvester never mistakes a broken page for the end of the list.
     """
-    for element in _complete_elements(io.BytesIO(content), {_RESUMPTION_TOKEN}):
+    for element in complete_xml_elements(
+        io.BytesIO(content), root_tag=_ROOT, what=_WHAT, tags={_RESUMPTION_TOKEN}
+    ):
         return (element.text or "").strip() or None
     return None
 
 
 def _records(stream: BinaryIO) -> Iterator[ET.Element]:
-    for element in _complete_elements(stream, {_RECORD, _ERROR}):
+    for element in complete_xml_elements(stream, root_tag=_ROOT, what=_WHAT, tags={_RECORD, _ERROR}):
         if element.tag == _RECORD:
             yield element
             continue
@@ -143,25 +144,3 @@ def _text(element: ET.Element, name: str, namespace: str) -> str:
 
 def _first_word(value: str) -> str | None:
     return value.split()[0] if value.split() else None
-
-
-def _complete_elements(stream: BinaryIO, tags: set[str]) -> Iterator[ET.Element]:
-    """Each element named in `tags` once complete, detached after use so memory stays flat."""
-    open_elements: list[ET.Element] = []
-    try:
-        for event, element in ET.iterparse(stream, events=("start", "end")):
-            if event == "start":
-                if not open_elements and element.tag != _ROOT:
-                    raise UnreadableInput(f"not an OAI-PMH response: the root element is <{element.tag}>")
-                open_elements.append(element)
-                continue
-            open_elements.pop()
-            if element.tag in tags:
-                yield element
-                if open_elements:
-                    open_elements[-1].remove(element)
-    except ET.ParseError as error:
-        line, column = error.position
-        message = _EXPAT_POSITION.sub("", str(error))
-        # expat counts columns from 0, editors from 1.
-        raise UnreadableInput(f"malformed XML at line {line}, column {column + 1}: {message}") from None
