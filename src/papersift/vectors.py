@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from papersift.atomic import atomic_write
 
 FORMAT_VERSION = 1
 # Below this many papers, search is exact (no lists at all); measured in docs/notes/vector-index.md.
@@ -139,27 +139,18 @@ class VectorIndex:
     def save(self) -> None:
         """Write the index atomically (a crash leaves the old file or the new one)."""
         self._reorganise(force=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         centroids = self._centroids if self._centroids is not None else np.zeros((0, self.dimension))
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(
-                    stream,
-                    format_version=np.asarray([FORMAT_VERSION]),
-                    covers_sequence=np.asarray([self.covers_sequence]),
-                    trained_at=np.asarray([self._trained_at]),
-                    keys=self._keys[: self._rows],
-                    vectors=self._buffer[: self._rows],
-                    centroids=centroids.astype(np.float32),
-                    list_starts=self._list_starts,
-                )
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_write(self.path) as stream:
+            np.savez(
+                stream,
+                format_version=np.asarray([FORMAT_VERSION]),
+                covers_sequence=np.asarray([self.covers_sequence]),
+                trained_at=np.asarray([self._trained_at]),
+                keys=self._keys[: self._rows],
+                vectors=self._buffer[: self._rows],
+                centroids=centroids.astype(np.float32),
+                list_starts=self._list_starts,
+            )
 
     # -- changing ----------------------------------------------------------------------------
 

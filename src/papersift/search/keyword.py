@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from papersift.atomic import atomic_write
 from papersift.search.query import Query, phrase_terms
 from papersift.search.tokens import fold, term_counts, words
 
@@ -384,34 +383,27 @@ class KeywordIndex:
         """Write the index atomically (a crash leaves the old file or the new one)."""
         self.compact()
         frequencies = self._frequencies
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(
-                    stream,
-                    format_version=np.asarray([FORMAT_VERSION]),
-                    covers_sequence=np.asarray([self.covers_sequence]),
-                    settings=np.asarray(
-                        [
-                            self.settings.k1,
-                            self.settings.b,
-                            self.settings.title_weight,
-                            self.settings.author_weight,
-                        ]
-                    ),
-                    terms=np.frombuffer(json.dumps(self._terms).encode(), dtype=np.uint8),
-                    pks=self._pks,
-                    doc_length=self._doc_length,
-                    published=self._published,
-                    indptr=frequencies.indptr.astype(np.int64),
-                    indices=frequencies.indices.astype(np.int32),
-                    data=frequencies.data,
-                )
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as stream:
+            np.savez(
+                stream,
+                format_version=np.asarray([FORMAT_VERSION]),
+                covers_sequence=np.asarray([self.covers_sequence]),
+                settings=np.asarray(
+                    [
+                        self.settings.k1,
+                        self.settings.b,
+                        self.settings.title_weight,
+                        self.settings.author_weight,
+                    ]
+                ),
+                terms=np.frombuffer(json.dumps(self._terms).encode(), dtype=np.uint8),
+                pks=self._pks,
+                doc_length=self._doc_length,
+                published=self._published,
+                indptr=frequencies.indptr.astype(np.int64),
+                indices=frequencies.indices.astype(np.int32),
+                data=frequencies.data,
+            )
 
     @classmethod
     def load(cls, path: Path, settings: BM25Settings | None = None) -> KeywordIndex | None:
