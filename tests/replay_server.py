@@ -133,3 +133,14 @@ class ReplayServer:
                 pass  # keep test output quiet
 
         return Handler
+
+
+def arxiv_api_query(start: int, *, size: int, category: str = "cs.SE") -> dict[str, str]:
+    """The query parameters papersift's harvester sends to the arXiv search API for one page."""
+    return {
+        "search_query": f"cat:{category}",
+        "sortBy": "submittedDate",
+        "sortOrder": "descending",
+        "start": str(start),
+        "max_results": str(size),
+    }

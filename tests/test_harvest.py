@@ -16,7 +16,7 @@ import pytest
 
 from papersift.errors import HarvestError
 from papersift.harvest import HarvestPage, PoliteClient, harvest_api, harvest_oai, oai_set
-from replay_server import ReplayServer, Reply
+from replay_server import ReplayServer, Reply, arxiv_api_query
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OAI_PAGE_1 = FIXTURES / "harvest" / "oai_hep-ex_page1_token.xml"
@@ -39,14 +39,8 @@ FIRST_OAI_REQUEST = {
 NEXT_OAI_REQUEST = {"verb": "ListRecords", "resumptionToken": TOKEN}
 
 
-def api_request(start: int, size: int = 10, category: str = "cs.SE") -> dict[str, str]:
-    return {
-        "search_query": f"cat:{category}",
-        "sortBy": "submittedDate",
-        "sortOrder": "descending",
-        "start": str(start),
-        "max_results": str(size),
-    }
+def api_request(start: int) -> dict[str, str]:
+    return arxiv_api_query(start, size=10)  # the page size this file's harvests use
 
 
 class FakeTime:

@@ -20,7 +20,7 @@ from conftest import FIXTURES, CliRun
 from papersift import Library
 from papersift.errors import HarvestError
 from papersift.harvest import PoliteClient
-from replay_server import ReplayServer, Reply
+from replay_server import ReplayServer, Reply, arxiv_api_query
 
 OAI_WHOLE = FIXTURES / "arxiv_oai" / "arXiv_2017_ListRecords_physics-hep-ex.xml"
 OAI_PAGE_1 = FIXTURES / "harvest" / "oai_hep-ex_page1_token.xml"
@@ -61,14 +61,8 @@ def in_category(records: dict[str, list[str]], category: str) -> set[str]:
     }
 
 
-def api_params(start: int, category: str = "cs.SE", size: int = 100) -> dict[str, str]:
-    return {
-        "search_query": f"cat:{category}",
-        "sortBy": "submittedDate",
-        "sortOrder": "descending",
-        "start": str(start),
-        "max_results": str(size),
-    }
+def api_params(start: int) -> dict[str, str]:
+    return arxiv_api_query(start, size=100)  # the page size this file's harvests use
 
 
 FIRST_OAI = {"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "physics:hep-ex", "from": "2017-01-01"}

@@ -25,7 +25,7 @@ from papersift import sources
 from papersift.errors import PaperNotFound, PapersiftError, UnreadableInput
 from papersift.exports import export_lines
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
-from papersift.ids import title_key
+from papersift.ids import parse_arxiv_id, title_key
 from papersift.merge import may_be_same, merge
 from papersift.records import BadRecord, Hit, IngestReport, Paper
 from papersift.search.keyword import IndexedPaper, KeywordIndex
@@ -337,8 +337,6 @@ class Library:
 
     def paper(self, paper_id: str) -> Paper:
         """The paper with this id (or an id it was known by, or a versioned/URL arXiv id)."""
-        from papersift.ids import parse_arxiv_id
-
         pk = self.store.pk_of(paper_id.strip())
         if pk is None:
             parsed = parse_arxiv_id(paper_id)

@@ -7,7 +7,7 @@ idempotent: a merge that yields an equal paper writes nothing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 
@@ -60,9 +60,6 @@ class Paper:
     @property
     def year(self) -> int | None:
         return self.published.year if self.published else None
-
-    def with_changes(self, **changes: object) -> Paper:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ import re
 import unicodedata
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
 
 # arXiv's listing replaces URLs it shortens with "{this https URL}"; page exports keep it.
 _URL_PLACEHOLDER = re.compile(r"\{\s*this\s+https?\s+URL\s*\}", re.IGNORECASE)
@@ -159,9 +158,3 @@ def parse_date(text: str | None) -> date | None:
         except ValueError:
             continue
     return None
-
-
-@lru_cache(maxsize=4096)
-def normalise_category(category: str) -> str:
-    """arXiv categories keep their case ("cs.CV", "hep-th"); only whitespace is trimmed."""
-    return category.strip()

@@ -96,11 +96,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def terms(text: str) -> list[str]:
-    """The index terms of a text in order: folded, stop words dropped, stemmed."""
-    return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOP_WORDS]
-
-
 _STEM_OF: dict[str, str | None] = {}  # word -> term (None for a stop word); bounded below
 _STEM_CACHE_LIMIT = 1_000_000
 
