@@ -24,6 +24,12 @@ ARXIV_FILE_NAME = "arxiv-cs-2025-03_2026-07.jsonl.gz"
 
 CliRun = Callable[..., subprocess.CompletedProcess[str]]
 
+# Tests of everything but meaning run without embedding (a few seconds per ingest otherwise);
+# the semantic tests open their libraries with the real model, named here.
+os.environ["PAPERSIFT_EMBEDDING_MODEL"] = "none"
+MODEL = "all-MiniLM-L6-v2"
+WITH_MODEL = {"PAPERSIFT_EMBEDDING_MODEL": MODEL}
+
 
 def papersift_command() -> list[str]:
     """The installed `papersift` script beside this interpreter, else the module entry point."""
@@ -107,12 +113,14 @@ def invoke(db_path: Path) -> CliRun:
     from papersift.cli import cli
 
     def run(
-        *args: str | os.PathLike[str], input: str | bytes | None = None, db: Path | None = None
+        *args: str | os.PathLike[str],
+        input: str | bytes | None = None,
+        db: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         runner = CliRunner()
-        result = runner.invoke(
-            cli, [str(a) for a in args], input=input, env={"PAPERSIFT_DB": str(db or db_path)}, obj={}
-        )
+        environment = {"PAPERSIFT_DB": str(db or db_path), **(env or {})}
+        result = runner.invoke(cli, [str(a) for a in args], input=input, env=environment, obj={})
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"papersift {args} raised {result.exception!r}") from result.exception
         return subprocess.CompletedProcess(
@@ -131,6 +139,7 @@ def run_cli(db_path: Path, tmp_path: Path) -> CliRun:
         input: str | bytes | None = None,
         db: Path | None = None,
         timeout: float = 60,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         command: Sequence[str] = [*papersift_command(), *map(str, args)]
         if isinstance(input, str):
@@ -139,7 +148,7 @@ def run_cli(db_path: Path, tmp_path: Path) -> CliRun:
             command,
             input=input,
             capture_output=True,
-            env=cli_environment(db or db_path),
+            env={**cli_environment(db or db_path), **(env or {})},
             cwd=tmp_path,
             timeout=timeout,
             check=False,

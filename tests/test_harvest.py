@@ -353,5 +353,6 @@ def test_requests_really_start_at_least_delay_seconds_apart(server: ReplayServer
     arrivals = [request.arrived for request in server.requests]
     assert len(arrivals) == 3
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    # A few milliseconds of slack: the server stamps arrival, the client stamps the start.
-    assert all(gap >= delay - 0.01 for gap in gaps), gaps
+    # Some slack: the server stamps arrival in its own thread, which a loaded machine may
+    # schedule late for one request and on time for the next.
+    assert all(gap >= delay - 0.05 for gap in gaps), gaps

@@ -5,8 +5,13 @@
     for hit in lib.search("graph neural networks author:kipf", limit=5):
         print(hit.id, hit.score, hit.paper.title)
 
-The store (SQL) holds the truth; the keyword index beside it is a cache rebuilt or brought up
-to date from the store's change sequence whenever it is stale.
+    for hit in lib.similar("2406.12345", limit=5):
+        print(hit.score, hit.paper.title)
+
+The store (SQL) holds the truth, papers' embeddings included; the keyword and vector indexes
+beside it are caches brought up to date from the store's change sequences whenever stale.
+Search is hybrid by default (keyword and semantic rankings fused, see `search/fusion.py`); when
+the embedding model is not installed it is keyword search, and says so in `SearchResults.mode`.
 """
 
 from __future__ import annotations
@@ -21,33 +26,50 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+import numpy as np
+
 from papersift import sources
+from papersift.embed import ModelUnavailable, Precision
 from papersift.errors import PaperNotFound, PapersiftError, UnreadableInput
 from papersift.exports import export_lines
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
 from papersift.ids import parse_arxiv_id, title_key
 from papersift.merge import may_be_same, merge
 from papersift.records import BadRecord, Hit, IngestReport, Paper
+from papersift.search.fusion import FUSION, fuse
 from papersift.search.keyword import IndexedPaper, KeywordIndex
 from papersift.search.query import Query, parse_query
+from papersift.search.semantic import EmbedProgress, SemanticIndex
 from papersift.search.snippets import contains_phrase, make_snippet
 from papersift.search.tokens import words
-from papersift.settings import default_database_path
+from papersift.settings import default_database_path, setting
 from papersift.store import Store, open_store
 
 INGEST_BATCH = 2000
-SearchMode = Literal["keyword"]
+SearchMode = Literal["hybrid", "semantic", "keyword"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "semantic", "keyword")
 ProgressCallback = Callable[[str, int], None]  # (origin, records read so far in it)
+# The embedding model setting that switches semantic search off (keyword search only, no embedding).
+NO_EMBEDDINGS = "none"
+# Similar papers: a neighbour this close is the same text (a duplicate record), not a related paper.
+DUPLICATE_COSINE = 0.995
 
 
 class SearchResults(list[Hit]):
-    """Hits of one page, with the number of all matches (`total`) and the parsed query."""
+    """Hits of one page, with the number of matches (`total`), the parsed query and the mode used.
 
-    def __init__(self, hits: Iterable[Hit], *, total: int, query: Query, offset: int) -> None:
+    In semantic and hybrid search every paper is a match to some degree: `total` counts the
+    ranked candidates (at least `FUSION.depth`), which is how far pages go.
+    """
+
+    def __init__(
+        self, hits: Iterable[Hit], *, total: int, query: Query, offset: int, mode: SearchMode = "keyword"
+    ) -> None:
         super().__init__(hits)
         self.total = total
         self.query = query
         self.offset = offset
+        self.mode = mode
 
 
 @dataclass
@@ -63,17 +85,44 @@ class _Entry:
 class Library:
     """papersift's engine. Open with `Library.open(path)`; close (or use `with`) when done."""
 
-    def __init__(self, store: Store, index_dir: Path) -> None:
+    def __init__(
+        self,
+        store: Store,
+        index_dir: Path,
+        *,
+        embedding_model: str | None = None,
+        embedding_precision: Precision | None = None,
+    ) -> None:
         self.store = store
         self.index_dir = index_dir
+        self.embedding_model = embedding_model or setting("embedding_model")
+        self.embedding_precision: Precision = embedding_precision or _precision(
+            setting("embedding_precision")
+        )
         self._keyword: KeywordIndex | None = None
+        self._semantic: SemanticIndex | None = None
+        self._semantic_unavailable: ModelUnavailable | None = None
 
     @classmethod
-    def open(cls, location: str | os.PathLike[str] | None = None) -> Library:
-        """Open the library at a path (created if missing); None means the user's default."""
+    def open(
+        cls,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        embedding_model: str | None = None,
+        embedding_precision: Precision | None = None,
+    ) -> Library:
+        """Open the library at a path (created if missing); None means the user's default.
+
+        The embedding model and precision default to the settings (`PAPERSIFT_EMBEDDING_MODEL`, ...).
+        """
         path = Path(location) if location is not None else default_database_path()
         store = open_store(path)
-        return cls(store, path.with_name(path.name + "-index"))
+        return cls(
+            store,
+            path.with_name(path.name + "-index"),
+            embedding_model=embedding_model,
+            embedding_precision=embedding_precision,
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -94,8 +143,13 @@ class Library:
         format: str | None = None,
         on_progress: ProgressCallback | None = None,
         stdin: BinaryIO | None = None,
+        embed: bool = True,
+        on_embed: EmbedProgress | None = None,
     ) -> IngestReport:
         """Import files, folders, glob patterns or "-" (stdin); see `IngestReport` for counts.
+
+        Then the indexes are brought up to date, new papers embedded included (unless `embed` is
+        False; `refresh_index` does it later).
 
         Bad records are reported and skipped; with `strict`, a file with any bad record is
         rejected whole and nothing of it is written. Whole-file failures (unreadable, malformed)
@@ -123,7 +177,7 @@ class Library:
             finally:
                 if stream is not stdin:
                     stream.close()
-        self.refresh_index(on_progress)
+        self.refresh_index(on_progress, embed=embed, on_embed=on_embed, report=report)
         return report
 
     def ingest_records(
@@ -244,10 +298,49 @@ class Library:
             return entry
         return None
 
-    # -- keyword index ---------------------------------------------------------------------
+    # -- indexes ---------------------------------------------------------------------------
 
-    def refresh_index(self, on_progress: ProgressCallback | None = None) -> int:
-        """Bring the keyword index up to date with the store; returns how many papers changed."""
+    def refresh_index(
+        self,
+        on_progress: ProgressCallback | None = None,
+        *,
+        embed: bool = True,
+        on_embed: EmbedProgress | None = None,
+        report: IngestReport | None = None,
+    ) -> int:
+        """Bring the indexes up to date with the store; returns how many papers the keyword index took in.
+
+        With `embed`, papers new or changed since the last run are embedded (resumably: each
+        window is committed) and the vector index catches up. A missing embedding model is not
+        an error here: it is noted in `report` and search stays keyword-only.
+        """
+        changed = self._refresh_keyword_index(on_progress)
+        if embed:
+            semantic = self._semantic_index(required=False)
+            if semantic is None:
+                switched_off = self.embedding_model == NO_EMBEDDINGS
+                if report is not None and self._semantic_unavailable is not None and not switched_off:
+                    report.notes.append(f"not embedded: {self._semantic_unavailable.reason}")
+            else:
+                embedded = semantic.embed_pending(on_embed)
+                semantic.vectors()
+                if report is not None:
+                    report.embedded += embedded
+        return changed
+
+    def drop_index(self, *, embeddings: bool = False) -> None:
+        """Delete the index files beside the database (the next refresh rebuilds them from the
+        store); with `embeddings`, also forget the current model's embeddings."""
+        if embeddings:
+            semantic = self._semantic_index(required=True)
+            assert semantic is not None
+            self.store.delete_embeddings(semantic.key)
+        for path in self.index_dir.glob("*.npz"):
+            path.unlink()
+        self._keyword = None
+        self._semantic = None
+
+    def _refresh_keyword_index(self, on_progress: ProgressCallback | None = None) -> int:
         index = self._keyword_index(refresh=False)
         sequence = self.store.change_sequence()
         if index.covers_sequence >= sequence:
@@ -275,15 +368,36 @@ class Library:
         if self._keyword is None:
             self._keyword = KeywordIndex.load(self._keyword_path) or KeywordIndex()
         if refresh:
-            self.refresh_index()
+            self._refresh_keyword_index()
         return self._keyword
+
+    def _semantic_index(self, *, required: bool) -> SemanticIndex | None:
+        """The semantic index, or None (or ModelUnavailable when `required`) without the model."""
+        if self._semantic is None and self._semantic_unavailable is None:
+            if self.embedding_model == NO_EMBEDDINGS:
+                self._semantic_unavailable = ModelUnavailable(
+                    f"semantic search is switched off (embedding model {NO_EMBEDDINGS!r})"
+                )
+                if required:
+                    raise self._semantic_unavailable
+                return None
+            try:
+                self._semantic = SemanticIndex(
+                    self.store, self.index_dir, self.embedding_model, self.embedding_precision
+                )
+            except ModelUnavailable as error:
+                self._semantic_unavailable = error
+        if self._semantic is None and required:
+            assert self._semantic_unavailable is not None
+            raise self._semantic_unavailable
+        return self._semantic
 
     # -- search and lookup -----------------------------------------------------------------
 
     def search(
         self,
         text: str = "",
-        mode: SearchMode = "keyword",
+        mode: SearchMode = "hybrid",
         limit: int = 10,
         offset: int = 0,
         *,
@@ -295,10 +409,12 @@ class Library:
     ) -> SearchResults:
         """Papers matching a query (see `papersift.search.query` for its syntax), best first.
 
-        Keyword arguments add filters to those written in the query text.
+        `mode`: "hybrid" (keyword and semantic rankings fused), "semantic" (by meaning only) or
+        "keyword" (BM25F). Filters, written in the query or given as keyword arguments, apply in
+        every mode; a query of filters only lists the matching papers newest first.
         """
-        if mode != "keyword":
-            raise PapersiftError(f"unknown search mode {mode!r}; this library supports 'keyword'")
+        if mode not in SEARCH_MODES:
+            raise PapersiftError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
         limit = max(0, min(int(limit), 1000))
         offset = max(0, int(offset))
         query = parse_query(text)
@@ -314,17 +430,135 @@ class Library:
         if date_to and (query.date_to is None or date_to < query.date_to):
             query.date_to = date_to
         if limit == 0:
-            return SearchResults([], total=0, query=query, offset=offset)
+            return SearchResults([], total=0, query=query, offset=offset, mode=mode)
         index = self._keyword_index()
-        matches = index.search(query, limit=limit, offset=offset, phrase_check=self._check_phrases)
-        papers = self.store.papers_by_pk(matches.pks)
+        semantic = None
+        if mode != "keyword" and query.meaning_text.strip():
+            semantic = self._semantic_index(required=mode == "semantic")
+        if semantic is None:
+            matches = index.search(query, limit=limit, offset=offset, phrase_check=self._check_phrases)
+            ranked = list(zip(matches.pks, matches.scores, strict=True))
+            return self._results(ranked, query, total=matches.total, offset=offset, mode="keyword")
+
+        depth = max(FUSION.depth, offset + limit)
+        allowed = index.allowed_pks(query)
+        query_vector = semantic.embed_query(query.meaning_text)
+        if mode == "semantic":
+            ranked = self._nearest(semantic, query_vector, depth, allowed)
+        else:
+            keyword = (
+                index.search(query, limit=depth, phrase_check=self._check_phrases) if query.has_text else None
+            )
+            if query.phrases and keyword is not None:
+                # A quoted phrase must appear: meaning only re-ranks the papers that hold it.
+                vectors = semantic.vectors_of(keyword.pks)
+                by_meaning = sorted(
+                    ((pk, float(vectors[pk] @ query_vector)) for pk in keyword.pks if pk in vectors),
+                    key=lambda item: -item[1],
+                )
+            else:
+                by_meaning = self._nearest(semantic, query_vector, depth, allowed)
+            keyword_ranking = (keyword.pks, keyword.scores) if keyword else ([], [])
+            meaning_ranking = ([pk for pk, _ in by_meaning], [score for _, score in by_meaning])
+            ranked = fuse(keyword_ranking, meaning_ranking)
+        page = ranked[offset : offset + limit]
+        return self._results(page, query, total=len(ranked), offset=offset, mode=mode)
+
+    @staticmethod
+    def _nearest(
+        semantic: SemanticIndex, vector: np.ndarray, k: int, allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        mask = None
+        if allowed is not None:
+            if not len(allowed):
+                return []
+            mask = np.zeros(int(allowed.max()) + 1, dtype=bool)
+            mask[allowed] = True
+        pks, scores = semantic.nearest(vector, k, mask)
+        return list(zip(pks, scores, strict=True))
+
+    def _results(
+        self, ranked: list[tuple[int, float]], query: Query, *, total: int, offset: int, mode: SearchMode
+    ) -> SearchResults:
+        papers = self.store.papers_by_pk([pk for pk, _ in ranked])
         wanted = query.highlight_terms
         hits = []
-        for pk, score in zip(matches.pks, matches.scores, strict=True):
+        for pk, score in ranked:
             paper = papers[pk]
             snippet, highlights = make_snippet(paper.abstract, wanted)
             hits.append(Hit(paper, score, snippet, tuple(highlights)))
-        return SearchResults(hits, total=matches.total, query=query, offset=offset)
+        return SearchResults(hits, total=total, query=query, offset=offset, mode=mode)
+
+    # -- similar papers ----------------------------------------------------------------------
+
+    def similar(self, paper_id: str, limit: int = 10, *, within: Iterable[str] | None = None) -> list[Hit]:
+        """The papers nearest in meaning to one paper, without itself and its duplicates.
+
+        `within` limits the answer to some papers (ids); a duplicate is a paper with the same
+        title key or a near-identical embedding (cosine >= DUPLICATE_COSINE).
+        """
+        return self.more_like([paper_id], limit, within=within)
+
+    def more_like(
+        self, paper_ids: Iterable[str], limit: int = 10, *, within: Iterable[str] | None = None
+    ) -> list[Hit]:
+        """A ranking for a set of papers (a user's saved papers): nearest to their centroid.
+
+        The given papers and duplicates of them are left out. Why the centroid: see
+        docs/notes/more-like-these.md (measured against a linear SVM, arxiv-sanity's way).
+        """
+        semantic = self._semantic_index(required=True)
+        assert semantic is not None
+        seeds = [self._pk(paper_id) for paper_id in paper_ids]
+        if not seeds or limit <= 0:
+            return []
+        semantic.vectors()  # catch up with embeddings written since
+        vectors = semantic.vectors_of(seeds)
+        missing = [seed for seed in seeds if seed not in vectors]
+        if missing:
+            ids = ", ".join(p.id for p in self.store.papers_by_pk(missing).values())
+            raise PapersiftError(f"not embedded yet: {ids} (run `papersift index`)")
+        centroid = np.mean([vectors[seed] for seed in seeds], axis=0)
+        allowed = None
+        if within is not None:
+            allowed = np.array([pk for paper_id in within if (pk := self._find_pk(paper_id)) is not None])
+        seed_papers = self.store.papers_by_pk(seeds)
+        seen_titles = {title_key(p.title) for p in seed_papers.values()}
+        seed_matrix = np.stack([vectors[seed] for seed in seeds])
+        seed_set = set(seeds)
+        ranked: list[tuple[int, float]] = []
+        wanted = limit + len(seeds) + 10
+        while True:  # ask for more neighbours while duplicates leave fewer than `limit`
+            candidates = self._nearest(semantic, centroid, wanted, allowed)
+            found = [(pk, score) for pk, score in candidates if pk not in seed_set]
+            papers = self.store.papers_by_pk([pk for pk, _ in found])
+            candidate_vectors = semantic.vectors_of([pk for pk, _ in found])
+            ranked, titles, kept = [], set(seen_titles), list(seed_matrix)
+            for pk, score in found:
+                key, vector = title_key(papers[pk].title), candidate_vectors[pk]
+                if key in titles or float(np.max(np.stack(kept) @ vector)) >= DUPLICATE_COSINE:
+                    continue
+                titles.add(key)
+                kept.append(vector)
+                ranked.append((pk, score))
+            if len(ranked) >= limit or len(candidates) < wanted:
+                break
+            wanted *= 2
+        ranked = ranked[:limit]
+        return [Hit(papers[pk], score) for pk, score in ranked]
+
+    def _find_pk(self, paper_id: str) -> int | None:
+        pk = self.store.pk_of(paper_id.strip())
+        if pk is None:
+            parsed = parse_arxiv_id(paper_id)
+            pk = self.store.pk_of(parsed[0]) if parsed else None
+        return pk
+
+    def _pk(self, paper_id: str) -> int:
+        pk = self._find_pk(paper_id)
+        if pk is None:
+            raise PaperNotFound(f"no paper with id {paper_id!r}")
+        return pk
 
     def _check_phrases(self, pks: list[int], phrases: list[list[str]]) -> list[bool]:
         texts = self.store.texts_by_pk(pks)
@@ -337,12 +571,7 @@ class Library:
 
     def paper(self, paper_id: str) -> Paper:
         """The paper with this id (or an id it was known by, or a versioned/URL arXiv id)."""
-        pk = self.store.pk_of(paper_id.strip())
-        if pk is None:
-            parsed = parse_arxiv_id(paper_id)
-            pk = self.store.pk_of(parsed[0]) if parsed else None
-        if pk is None:
-            raise PaperNotFound(f"no paper with id {paper_id!r}")
+        pk = self._pk(paper_id)
         return self.store.papers_by_pk([pk])[pk]
 
     def papers(self) -> Iterator[Paper]:
@@ -351,7 +580,11 @@ class Library:
             yield item.paper
 
     def stats(self) -> dict[str, Any]:
-        return self.store.stats()
+        stats = self.store.stats()
+        semantic = self._semantic_index(required=False)
+        stats["embedding_model"] = semantic.key if semantic else None
+        stats["embedded"] = semantic.coverage() if semantic else 0
+        return stats
 
     def export(self, format_name: str = "jsonl") -> Iterator[str]:
         """Every paper as export text (`jsonl` or `bibtex`), chunk by chunk."""
@@ -426,6 +659,12 @@ class Library:
             self.store.set_harvest_resume(state_name, json.dumps(finished))
         self.refresh_index()
         return report
+
+
+def _precision(value: str) -> Precision:
+    if value not in ("fp32", "int8"):
+        raise PapersiftError(f"embedding precision must be fp32 or int8, not {value!r}")
+    return "int8" if value == "int8" else "fp32"
 
 
 def _iso(value: date | None) -> str | None:

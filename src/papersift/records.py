@@ -98,6 +98,8 @@ class IngestReport:
     rejected: list[BadRecord] = field(default_factory=list)
     files: int = 0
     failed_files: list[BadRecord] = field(default_factory=list)
+    embedded: int = 0  # papers embedded for semantic search
+    notes: list[str] = field(default_factory=list)  # things the user should know (not failures)
 
     @property
     def ok(self) -> bool:
@@ -112,4 +114,6 @@ class IngestReport:
             "unchanged": self.unchanged,
             "rejected": len(self.rejected),
             "failed_files": len(self.failed_files),
+            "embedded": self.embedded,
+            "notes": self.notes,
         }

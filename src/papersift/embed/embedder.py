@@ -54,7 +54,7 @@ class Embedder:
             import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
         except ImportError as error:
-            raise ModelUnavailable(f"embedding needs {error.name}: pip install 'papersift[embed]'") from None
+            raise ModelUnavailable(f"embedding needs {error.name}: reinstall papersift") from None
         if precision not in ("fp32", "int8"):
             raise ValueError(f"precision must be 'fp32' or 'int8', not {precision!r}")
         self.files: ModelFiles = locate_model(model)

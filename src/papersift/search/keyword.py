@@ -269,6 +269,14 @@ class KeywordIndex:
             mask &= self._live
         return mask
 
+    def allowed_pks(self, query: Query) -> IntArray | None:
+        """Store keys of the papers the query's filters allow (None when it has no filters).
+
+        Semantic search uses this, so filters mean the same in every mode.
+        """
+        mask = self._filter_mask(query)
+        return None if mask is None else self._pks[mask]
+
     def _category_terms(self, category: str) -> list[str]:
         exact = CATEGORY_PREFIX + category
         if "." in category or exact in self._vocabulary:

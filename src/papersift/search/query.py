@@ -41,6 +41,13 @@ class Query:
     categories: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
+    # What the query means, for semantic search: its words as typed, without filters, exclusions,
+    # operators, quotes or prefix stars.
+    meaning_parts: list[str] = field(default_factory=list)
+
+    @property
+    def meaning_text(self) -> str:
+        return " ".join(self.meaning_parts)
 
     @property
     def has_text(self) -> bool:
@@ -71,6 +78,8 @@ def parse_query(text: str) -> Query:
             continue
         if key:  # not a filter we know: the whole token is text ("re:invent", "arXiv:2401.01234")
             value = f"{key}:{value}"
+        if not negated and value not in _OPERATORS:
+            query.meaning_parts.append(value.rstrip("*") if quoted is None else value.strip())
         if quoted is not None:
             quoted_words = words(value)
             content = phrase_terms(quoted_words)

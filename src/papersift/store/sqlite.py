@@ -101,8 +101,8 @@ class SQLiteStore:
     # -- papers: writing -------------------------------------------------------------------
 
     def change_sequence(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'change_sequence'").fetchone()
-        return int(row[0]) if row else 0
+        """Counts writes of papers (the keyword index catches up from it)."""
+        return self._meta_int("change_sequence")
 
     def save_papers(self, changes: Sequence[tuple[int | None, Paper, Iterable[str]]]) -> list[int]:
         """Insert (pk None) or update papers; `old_ids` become aliases. Returns their pks."""
@@ -110,11 +110,7 @@ class SQLiteStore:
             return []
         with self.transaction():
             sequence = self.change_sequence() + 1
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES ('change_sequence', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(sequence),),
-            )
+            self._set_meta("change_sequence", str(sequence))
             pks: list[int] = []
             aliases: list[tuple[str, int]] = []
             for pk, paper, old_ids in changes:
@@ -254,6 +250,98 @@ class SQLiteStore:
             "top_primary_categories": dict(top_categories),
             "schema_version": db.execute("PRAGMA user_version").fetchone()[0],
         }
+
+    # -- embeddings ------------------------------------------------------------------------
+
+    def _meta_int(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def embedding_sequence(self, model: str) -> int:
+        """Counts writes of `model`'s embeddings (the vector index catches up from it)."""
+        return self._meta_int(f"embedding_sequence:{model}")
+
+    def embedded_through(self, model: str) -> int:
+        """The paper change sequence up to which every paper has a current `model` embedding."""
+        return self._meta_int(f"embedded_through:{model}")
+
+    def set_embedded_through(self, model: str, sequence: int) -> None:
+        with self.transaction():
+            self._set_meta(f"embedded_through:{model}", str(sequence))
+
+    def iter_embedding_candidates(
+        self, model: str, *, changed_after: int = 0, batch: int = 5000
+    ) -> Iterator[tuple[int, str, str, bytes | None]]:
+        """(pk, title, abstract, hash of the embedded text or None) of papers changed after a sequence."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                "SELECT p.pk, p.title, p.abstract, e.text_hash FROM papers AS p "
+                "LEFT JOIN embeddings AS e ON e.model = ? AND e.pk = p.pk "
+                "WHERE p.pk > ? AND p.changed > ? ORDER BY p.pk LIMIT ?",
+                (model, last, changed_after, batch),
+            ).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+    def save_embeddings(self, model: str, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        """Insert or replace (pk, text_hash, float32 vector bytes) rows of one model."""
+        if not rows:
+            return
+        with self.transaction():
+            sequence = self.embedding_sequence(model) + 1
+            self._set_meta(f"embedding_sequence:{model}", str(sequence))
+            self._db.executemany(
+                "INSERT INTO embeddings (model, pk, text_hash, vector, sequence) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (model, pk) DO UPDATE SET text_hash = excluded.text_hash, "
+                "vector = excluded.vector, sequence = excluded.sequence",
+                [(model, pk, text_hash, vector, sequence) for pk, text_hash, vector in rows],
+            )
+
+    def iter_embeddings(
+        self, model: str, *, written_after: int = 0, batch: int = 20_000
+    ) -> Iterator[list[tuple[int, bytes]]]:
+        """Batches of (pk, vector bytes) of `model` written after an embedding sequence, in pk order."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                "SELECT pk, vector FROM embeddings WHERE model = ? AND sequence > ? AND pk > ? "
+                "ORDER BY pk LIMIT ?",
+                (model, written_after, last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def embeddings_by_pk(self, model: str, pks: Sequence[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(list(pks)):
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT pk, vector FROM embeddings WHERE model = ? AND pk IN ({marks})"
+            found.update(self._db.execute(sql, (model, *chunk)).fetchall())
+        return found
+
+    def delete_embeddings(self, model: str) -> None:
+        """Forget every `model` embedding (they will all be computed again)."""
+        with self.transaction():
+            self._db.execute("DELETE FROM embeddings WHERE model = ?", (model,))
+            self._set_meta(f"embedded_through:{model}", "0")
+            self._set_meta(f"embedding_sequence:{model}", str(self.embedding_sequence(model) + 1))
+
+    def count_embeddings(self, model: str) -> int:
+        return int(
+            self._db.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
+        )
 
     # -- harvest state ---------------------------------------------------------------------
 

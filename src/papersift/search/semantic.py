@@ -1,0 +1,142 @@
+"""Search by meaning: papers' embeddings, kept in the store, and the vector index beside it.
+
+The store holds every paper's embedding (one row per model, with a hash of the embedded text),
+committed a window at a time, so a killed embedding run loses at most one window and resumes
+with the papers still missing. A paper whose title and abstract did not change is not embedded
+again. The vector index file is a cache of those rows, caught up from the store's embedding
+sequence the way the keyword index follows the paper change sequence.
+
+The model (a setting) names the vectors: switching models embeds everything anew into rows of
+their own and an index file of their own; nothing assumes a dimension.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from papersift.embed import Embedder, Precision, locate_model, paper_text
+from papersift.store import Store
+from papersift.vectors import Allowed, VectorIndex
+
+# Papers embedded between commits: a kill loses at most this many (~7 s of work at fp32 on 2 cores);
+# the embedder sorts each window by length, so batches carry little padding.
+EMBED_WINDOW = 512
+
+log = logging.getLogger(__name__)
+EmbedProgress = Callable[[int, int], None]  # (papers embedded so far, papers to embed)
+
+
+def text_hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def model_key(model: str, precision: Precision) -> str:
+    """How the store names a model's vectors: int8 vectors differ slightly from fp32 ones."""
+    return model if precision == "fp32" else f"{model}@{precision}"
+
+
+@lru_cache(maxsize=4)
+def shared_embedder(model: str, precision: Precision) -> Embedder:
+    """One embedder per model and precision per process: loading one takes about a second."""
+    return Embedder(model, precision=precision)
+
+
+class SemanticIndex:
+    """Embeddings of one model for one store, and the nearest-neighbour search over them."""
+
+    def __init__(self, store: Store, index_dir: Path, model: str, precision: Precision = "fp32") -> None:
+        self.store = store
+        self.model = model
+        self.precision = precision
+        self.key = model_key(model, precision)
+        self.dimension = locate_model(model).dimension  # raises ModelUnavailable if not installed
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(self.key).name)
+        self.path = index_dir / f"vectors-{safe}.npz"
+        self._vectors: VectorIndex | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        return shared_embedder(self.model, self.precision)
+
+    # -- embedding papers ---------------------------------------------------------------------
+
+    def pending(self) -> list[tuple[int, bytes]]:
+        """(pk, text hash) of papers whose current title and abstract have no embedding yet."""
+        through = self.store.embedded_through(self.key)
+        pending = []
+        for pk, title, abstract, stored_hash in self.store.iter_embedding_candidates(
+            self.key, changed_after=through
+        ):
+            digest = text_hash(paper_text(title, abstract))
+            if digest != stored_hash:
+                pending.append((pk, digest))
+        return pending
+
+    def embed_pending(self, on_progress: EmbedProgress | None = None) -> int:
+        """Embed every paper that needs it, a window per transaction. Returns how many."""
+        target = self.store.change_sequence()
+        if self.store.embedded_through(self.key) >= target:
+            return 0
+        pending = self.pending()
+        if on_progress:
+            on_progress(0, len(pending))
+        for start in range(0, len(pending), EMBED_WINDOW):
+            window = pending[start : start + EMBED_WINDOW]
+            texts = self.store.texts_by_pk([pk for pk, _ in window])
+            present = [(pk, digest) for pk, digest in window if pk in texts]
+            vectors = self.embedder.embed([paper_text(*texts[pk]) for pk, _ in present])
+            rows = [
+                (pk, digest, vector.astype("<f4").tobytes())
+                for (pk, digest), vector in zip(present, vectors, strict=True)
+            ]
+            self.store.save_embeddings(self.key, rows)
+            if on_progress:
+                on_progress(start + len(window), len(pending))
+        self.store.set_embedded_through(self.key, target)
+        return len(pending)
+
+    # -- the vector index -----------------------------------------------------------------------
+
+    def vectors(self) -> VectorIndex:
+        """The vector index, caught up with the store's embeddings."""
+        if self._vectors is None:
+            self._vectors = VectorIndex.open(self.path, self.dimension)
+        index = self._vectors
+        sequence = self.store.embedding_sequence(self.key)
+        if index.covers_sequence < sequence:
+            for rows in self.store.iter_embeddings(self.key, written_after=index.covers_sequence):
+                index.add([pk for pk, _ in rows], self._matrix(vector for _, vector in rows))
+            index.covers_sequence = sequence
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            index.save()
+        return index
+
+    def _matrix(self, blobs: Iterable[bytes]) -> npt.NDArray[np.float32]:
+        joined = b"".join(blobs)
+        return np.frombuffer(joined, dtype="<f4").reshape(-1, self.dimension)
+
+    def vectors_of(self, pks: Sequence[int]) -> dict[int, npt.NDArray[np.float32]]:
+        """The stored embeddings of some papers (those that have one)."""
+        found = self.store.embeddings_by_pk(self.key, pks)
+        return {pk: np.frombuffer(blob, dtype="<f4") for pk, blob in found.items()}
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        vector: npt.NDArray[np.float32] = self.embedder.embed([text])[0]
+        return vector
+
+    def nearest(
+        self, vector: npt.ArrayLike, k: int, allowed: Allowed = None
+    ) -> tuple[list[int], list[float]]:
+        """The k papers nearest to a vector (cosine), best first."""
+        keys, scores = self.vectors().search(vector, k, allowed)
+        return keys.tolist(), scores.tolist()
+
+    def coverage(self) -> int:
+        return self.store.count_embeddings(self.key)
