@@ -1,12 +1,20 @@
 """Hybrid ranking: one list from a keyword ranking and a semantic ranking of the same papers.
 
 Two ways, both measured on SciFact's train split by `bench/bench_scifact.py --tune-fusion` (never on
-test); `FUSION` holds what won:
+test); `FUSION` holds what won (train nDCG@10 over 809 claims; test evaluated once afterwards):
 
 - reciprocal rank fusion (Cormack et al. 2009): score = sum of weight / (k + rank), ranks only;
 - a convex combination of scores (Bruch et al. 2023, "An Analysis of Fusion Functions for Hybrid
   Retrieval"): each list's scores scaled to [0, 1] by its own best and worst, then
   alpha * semantic + (1 - alpha) * keyword; a paper missing from a list gets that list's 0.
+
+    convex, alpha 0.4, top 200 of each    train 0.7377   test 0.7387   <- chosen
+    convex, alpha 0.5, top 100            train 0.7331   (test 0.7313)
+    rrf, k 5, semantic weight 0.75        train 0.7314   test 0.7255
+    keyword alone / semantic alone        test 0.6977 / 0.6497
+
+Scaling by each list's own range lets a query whose keyword scores are flat (no telling term)
+lean on meaning, and the reverse, which rank fusion cannot see.
 """
 
 from __future__ import annotations
@@ -21,10 +29,10 @@ Ranking = tuple[Sequence[int], Sequence[float]]  # keys best first, with their s
 @dataclass(frozen=True)
 class FusionSettings:
     method: Literal["convex", "rrf"] = "convex"
-    alpha: float = 0.5  # convex: the weight of the semantic score
+    alpha: float = 0.4  # convex: the weight of the semantic score
     rrf_k: float = 60.0  # rrf: the rank offset
     rrf_semantic_weight: float = 1.0  # rrf: the semantic list's weight (the keyword list's is 1)
-    depth: int = 100  # how many of each ranking take part
+    depth: int = 200  # how many of each ranking take part
 
 
 FUSION = FusionSettings()
