@@ -27,3 +27,15 @@ class StoreError(PapersiftError):
 
 class HarvestError(PapersiftError):
     """An online source refused or failed after its retries."""
+
+
+class AccountError(PapersiftError):
+    """An account cannot be created or used as asked (e-mail taken, weak password, ...)."""
+
+
+class TooManyAttempts(PapersiftError):
+    """Too many failed sign-ins for this account or address; wait and retry."""
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after

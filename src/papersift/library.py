@@ -29,9 +29,11 @@ from typing import Any, BinaryIO, Literal
 import numpy as np
 
 from papersift import sources
+from papersift.accounts import Accounts, User
 from papersift.embed import ModelUnavailable, Precision
 from papersift.errors import PaperNotFound, PapersiftError, UnreadableInput
 from papersift.exports import export_lines
+from papersift.feeds import Period, neighbour_periods, period_span, trending_score
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
 from papersift.ids import parse_arxiv_id, title_key
 from papersift.merge import may_be_same, merge
@@ -72,6 +74,28 @@ class SearchResults(list[Hit]):
         self.mode = mode
 
 
+@dataclass(frozen=True)
+class FeedItem:
+    """A paper in a feed, with its upvote count."""
+
+    paper: Paper
+    upvotes: int
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of the papers published in a day, week or month (`first`..`last`)."""
+
+    items: list[FeedItem]
+    first: date
+    last: date
+    period: Period
+    sort: Literal["trending", "date"]
+    total: int
+    previous_day: date  # a day in the period before, and in the one after
+    next_day: date
+
+
 @dataclass
 class _Entry:
     """A paper being merged within one ingest batch."""
@@ -102,6 +126,7 @@ class Library:
         self._keyword: KeywordIndex | None = None
         self._semantic: SemanticIndex | None = None
         self._semantic_unavailable: ModelUnavailable | None = None
+        self.accounts = Accounts(store)
 
     @classmethod
     def open(
@@ -589,6 +614,63 @@ class Library:
     def export(self, format_name: str = "jsonl") -> Iterator[str]:
         """Every paper as export text (`jsonl` or `bibtex`), chunk by chunk."""
         return export_lines(self.papers(), format_name)
+
+    # -- feeds and votes ---------------------------------------------------------------------
+
+    def latest_day(self) -> date | None:
+        """The newest publication date in the library (the daily feed opens there)."""
+        return self.store.latest_published()
+
+    def daily(
+        self,
+        day: date | None = None,
+        *,
+        period: Period = "day",
+        sort: Literal["trending", "date"] = "trending",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> FeedPage:
+        """Papers published on a day (or in its week or month): most upvoted first, or newest."""
+        day = day or self.latest_day() or date.today()
+        first, last = period_span(day, period)
+        rows, total = self.store.published_between(
+            first, last, by_votes=sort == "trending", limit=max(0, limit), offset=max(0, offset)
+        )
+        papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
+        before, after = neighbour_periods(day, period)
+        items = [FeedItem(papers[pk], votes) for pk, votes, _ in rows]
+        return FeedPage(items, first, last, period, sort, total, before, after)
+
+    def trending(self, limit: int = 50, offset: int = 0, *, today: date | None = None) -> list[FeedItem]:
+        """Upvoted papers by `feeds.trending_score` (votes decayed by age), then the newest others."""
+        today = today or date.today()
+        voted = sorted(
+            self.store.voted_papers(),
+            key=lambda row: (
+                -trending_score(row[1], row[2], today),
+                -row[1],
+                -(row[2] or date.min).toordinal(),
+            ),
+        )
+        ranked = [(pk, votes) for pk, votes, _ in voted[offset : offset + limit]]
+        if len(ranked) < limit:
+            rest_offset = max(0, offset - len(voted))
+            ranked += [(pk, 0) for pk in self.store.newest_unvoted(limit - len(ranked), rest_offset)]
+        papers = self.store.papers_by_pk([pk for pk, _ in ranked])
+        return [FeedItem(papers[pk], votes) for pk, votes in ranked]
+
+    def upvote(self, user: User, paper_id: str, *, voted: bool = True) -> int:
+        """Add (or with `voted=False` withdraw) a user's upvote; returns the paper's new count."""
+        return self.store.set_vote(user.id, self._pk(paper_id), voted)
+
+    def upvote_counts(self, paper_ids: Iterable[str]) -> dict[str, int]:
+        pks = {paper_id: pk for paper_id in paper_ids if (pk := self._find_pk(paper_id)) is not None}
+        counts = self.store.vote_counts(list(pks.values()))
+        return {paper_id: counts.get(pk, 0) for paper_id, pk in pks.items()}
+
+    def upvoted_by(self, user: User, paper_ids: Iterable[str]) -> set[str]:
+        pks = {pk: paper_id for paper_id in paper_ids if (pk := self._find_pk(paper_id)) is not None}
+        return {pks[pk] for pk in self.store.voted_by(user.id, list(pks))}
 
     # -- harvesting ------------------------------------------------------------------------
 

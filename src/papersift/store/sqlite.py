@@ -32,6 +32,15 @@ _MAX_VARIABLES = 900  # stay far below SQLite's limit on bound parameters
 
 
 @dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    email: str
+    name: str
+    password_hash: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredPaper:
     pk: int
     paper: Paper
@@ -343,6 +352,152 @@ class SQLiteStore:
             self._db.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
         )
 
+    # -- users and sessions -------------------------------------------------------------------
+
+    def create_user(self, email: str, name: str, password_hash: str) -> int | None:
+        """The new user's id, or None when the e-mail is taken (case-insensitively)."""
+        try:
+            with self.transaction():
+                cursor = self._db.execute(
+                    "INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                    (email, name, password_hash, _now()),
+                )
+        except sqlite3.IntegrityError:
+            return None
+        return int(cursor.lastrowid or 0)
+
+    def user_row(self, *, user_id: int | None = None, email: str | None = None) -> UserRow | None:
+        column, value = ("id", user_id) if user_id is not None else ("email", email)
+        row = self._db.execute(
+            f"SELECT id, email, name, password_hash, created_at FROM users WHERE {column} = ?", (value,)
+        ).fetchone()
+        return UserRow(*row) if row else None
+
+    def iter_users(self) -> Iterator[UserRow]:
+        for row in self._db.execute(
+            "SELECT id, email, name, password_hash, created_at FROM users ORDER BY id"
+        ):
+            yield UserRow(*row)
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+    def save_session(self, token_hash: bytes, user_id: int, expires_at: datetime) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM sessions WHERE expires_at < ?", (_now(),))
+            self._db.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (token_hash, user_id, _now(), expires_at.isoformat(timespec="seconds")),
+            )
+
+    def session_user_id(self, token_hash: bytes) -> int | None:
+        row = self._db.execute(
+            "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at >= ?", (token_hash, _now())
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def delete_session(self, token_hash: bytes) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def record_login_failure(self, key: str, at: float) -> None:
+        with self.transaction():
+            self._db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, at))
+
+    def login_failures_since(self, key: str, since: float) -> list[float]:
+        rows = self._db.execute(
+            "SELECT at FROM login_failures WHERE key = ? AND at >= ? ORDER BY at", (key, since)
+        ).fetchall()
+        return [float(row[0]) for row in rows]
+
+    def clear_login_failures(self, key: str, before: float | None = None) -> None:
+        with self.transaction():
+            if before is None:
+                self._db.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+            else:
+                self._db.execute("DELETE FROM login_failures WHERE at < ?", (before,))
+
+    # -- votes and feeds ------------------------------------------------------------------------
+
+    def set_vote(self, user_id: int, pk: int, voted: bool) -> int:
+        """Add or withdraw one user's upvote (idempotent); returns the paper's upvote count."""
+        with self.transaction():
+            if voted:
+                self._db.execute(
+                    "INSERT INTO votes (user_id, pk, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (user_id, pk, _now()),
+                )
+            else:
+                self._db.execute("DELETE FROM votes WHERE user_id = ? AND pk = ?", (user_id, pk))
+            self._set_meta("vote_sequence", str(self._meta_int("vote_sequence") + 1))
+            return int(self._db.execute("SELECT count(*) FROM votes WHERE pk = ?", (pk,)).fetchone()[0])
+
+    def vote_sequence(self) -> int:
+        """Counts changes of votes (caches of feeds compare it)."""
+        return self._meta_int("vote_sequence")
+
+    def vote_counts(self, pks: Sequence[int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for chunk in _chunks(list(pks)):
+            marks = ", ".join("?" * len(chunk))
+            counts.update(
+                self._db.execute(
+                    f"SELECT pk, count(*) FROM votes WHERE pk IN ({marks}) GROUP BY pk", chunk
+                ).fetchall()
+            )
+        return counts
+
+    def voted_by(self, user_id: int, pks: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for chunk in _chunks(list(pks)):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT pk FROM votes WHERE user_id = ? AND pk IN ({marks})", (user_id, *chunk)
+            ).fetchall()
+            found.update(row[0] for row in rows)
+        return found
+
+    def published_between(
+        self, first: date, last: date, *, by_votes: bool, limit: int, offset: int
+    ) -> tuple[list[tuple[int, int, date | None]], int]:
+        """(pk, upvotes, published) of papers published in [first, last], and how many there are.
+
+        Ordered by upvotes then date (`by_votes`) or by date, newest first; ties by pk, newest first.
+        """
+        span = (first.isoformat(), last.isoformat())
+        total = self._db.execute(
+            "SELECT count(*) FROM papers WHERE published BETWEEN ? AND ?", span
+        ).fetchone()[0]
+        order = "votes DESC, p.published DESC, p.pk DESC" if by_votes else "p.published DESC, p.pk DESC"
+        rows = self._db.execute(
+            "SELECT p.pk, count(v.pk) AS votes, p.published FROM papers AS p "
+            "LEFT JOIN votes AS v ON v.pk = p.pk WHERE p.published BETWEEN ? AND ? "
+            f"GROUP BY p.pk ORDER BY {order} LIMIT ? OFFSET ?",
+            (*span, limit, offset),
+        ).fetchall()
+        return [(pk, votes, date.fromisoformat(day) if day else None) for pk, votes, day in rows], int(total)
+
+    def voted_papers(self) -> list[tuple[int, int, date | None]]:
+        """(pk, upvotes, published) of every paper with at least one upvote."""
+        rows = self._db.execute(
+            "SELECT v.pk, count(*), p.published FROM votes AS v JOIN papers AS p ON p.pk = v.pk GROUP BY v.pk"
+        ).fetchall()
+        return [(pk, votes, date.fromisoformat(day) if day else None) for pk, votes, day in rows]
+
+    def newest_unvoted(self, limit: int, offset: int) -> list[int]:
+        """Papers nobody upvoted, newest first."""
+        rows = self._db.execute(
+            "SELECT pk FROM papers WHERE pk NOT IN (SELECT pk FROM votes) "
+            "ORDER BY published DESC, pk DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def latest_published(self) -> date | None:
+        row = self._db.execute("SELECT max(published) FROM papers").fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
     # -- harvest state ---------------------------------------------------------------------
 
     def harvest_resume(self, name: str) -> str | None:
@@ -355,6 +510,10 @@ class SQLiteStore:
             "ON CONFLICT (name) DO UPDATE SET resume = excluded.resume, updated_at = excluded.updated_at",
             (name, resume, datetime.now(UTC).isoformat(timespec="seconds")),
         )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:

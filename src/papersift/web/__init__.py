@@ -1,0 +1,1 @@
+"""The web faces of the Library: HTML pages and a JSON API (see `app.create_app`)."""
