@@ -305,3 +305,14 @@ def test_snapshot_versions_of_the_wrong_shape_are_rejected_naming_the_field():
 def test_line_numbers_count_leading_blank_lines():
     (bad,) = read_bytes(b'\n\n{"id": "x", "title": 1}\n')
     assert bad.place == "in.jsonl:3"
+
+
+@pytest.mark.parametrize("missing", ["None", "nan", "", "null"])
+def test_a_year_spelled_as_missing_is_missing_not_bad(missing: str) -> None:
+    [paper] = read_bytes(lines({"id": "x1", "title": "A title", "abstract": "Text.", "year": missing}))
+    assert isinstance(paper, Paper) and paper.published is None
+
+
+def test_a_year_that_is_no_year_is_still_rejected_by_name() -> None:
+    [bad] = read_bytes(lines({"id": "x1", "title": "A title", "year": "soon"}))
+    assert isinstance(bad, BadRecord) and "'year'" in bad.reason

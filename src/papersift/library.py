@@ -55,6 +55,8 @@ ProgressCallback = Callable[[str, int], None]  # (origin, records read so far in
 NO_EMBEDDINGS = "none"
 # Similar papers: a neighbour this close is the same text (a duplicate record), not a related paper.
 DUPLICATE_COSINE = 0.995
+# ... and with the same title, this close (distinct papers with one generic title measured 0.61-0.83).
+SAME_TITLE_DUPLICATE_COSINE = 0.9
 
 
 class SearchResults(list[Hit]):
@@ -519,8 +521,9 @@ class Library:
     def similar(self, paper_id: str, limit: int = 10, *, within: Iterable[str] | None = None) -> list[Hit]:
         """The papers nearest in meaning to one paper, without itself and its duplicates.
 
-        `within` limits the answer to some papers (ids); a duplicate is a paper with the same
-        title key or a near-identical embedding (cosine >= DUPLICATE_COSINE).
+        `within` limits the answer to some papers (ids); a duplicate is a paper with a
+        near-identical embedding (cosine >= DUPLICATE_COSINE), or the same title key and a close
+        one (>= SAME_TITLE_DUPLICATE_COSINE).
         """
         return self.more_like([paper_id], limit, within=within)
 
@@ -561,7 +564,10 @@ class Library:
             ranked, titles, kept = [], set(seen_titles), list(seed_matrix)
             for pk, score in found:
                 key, vector = title_key(papers[pk].title), candidate_vectors[pk]
-                if key in titles or float(np.max(np.stack(kept) @ vector)) >= DUPLICATE_COSINE:
+                closest = float(np.max(np.stack(kept) @ vector))
+                # A generic title ("Hybrid Monte Carlo") is shared by different papers: the same
+                # title is a duplicate only when the texts are close too.
+                if closest >= DUPLICATE_COSINE or (key in titles and closest >= SAME_TITLE_DUPLICATE_COSINE):
                     continue
                 titles.add(key)
                 kept.append(vector)

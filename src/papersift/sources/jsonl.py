@@ -243,13 +243,17 @@ def _generic_record(record: dict[str, Any], place: str) -> Paper | BadRecord:
     )
 
 
+_MISSING_WORDS = frozenset({"", "none", "null", "nan", "n/a", "unknown"})
+
+
 def _date(record: dict[str, Any]) -> date | str | None:
     for key in ("published", "date"):
         value = _string(record, key)
         if value:
             return value
     year = record.get("year")
-    if year is None:
+    # Exports written from Python or pandas spell a missing year "None" or "nan": missing, not bad.
+    if year is None or (isinstance(year, str) and year.strip().casefold() in _MISSING_WORDS):
         return None
     if isinstance(year, str) and year.strip().isdigit():
         year = int(year)
