@@ -182,3 +182,11 @@ def test_trending_score_decays_with_age_and_needs_a_vote() -> None:
     assert trending_score(0, today, today) == 0
     assert trending_score(5, today, today) > trending_score(5, date(2026, 6, 1), today) > 0
     assert trending_score(10, date(2026, 6, 25), today) > trending_score(5, date(2026, 6, 25), today)
+
+
+def test_upvote_counts_answer_for_any_spelling_of_known_ids(lib: Library) -> None:
+    ada = lib.accounts.sign_up("ada@example.org", "correct horse")
+    lib.upvote(ada, "2606.00002")
+    counts = lib.upvote_counts(["2606.00002", "arXiv:2606.00002v1", "2606.00003", "nonsense"])
+    assert counts == {"2606.00002": 1, "arXiv:2606.00002v1": 1, "2606.00003": 0}
+    assert lib.upvoted_by(ada, ["arXiv:2606.00002v1", "2606.00003"]) == {"arXiv:2606.00002v1"}

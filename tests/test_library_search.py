@@ -418,3 +418,10 @@ def test_a_reopened_library_reuses_the_index_its_ingest_saved(tmp_path: Path, ca
     with Library.open(tmp_path / "lib.db") as reopened:
         assert reopened.refresh_index() == 0, "the saved index was not loaded: everything re-indexed"
         assert [hit.id for hit in reopened.search("zygomorphic")] == expected
+
+
+def test_hits_can_come_without_snippets(lib: Library) -> None:
+    with_snippets = lib.search("neural networks", limit=5)
+    without = lib.search("neural networks", limit=5, snippets=False)
+    assert [h.id for h in with_snippets] == [h.id for h in without]
+    assert all(h.snippet for h in with_snippets) and not any(h.snippet or h.highlights for h in without)

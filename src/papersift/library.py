@@ -433,12 +433,14 @@ class Library:
         year: int | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
+        snippets: bool = True,
     ) -> SearchResults:
         """Papers matching a query (see `papersift.search.query` for its syntax), best first.
 
         `mode`: "hybrid" (keyword and semantic rankings fused), "semantic" (by meaning only) or
         "keyword" (BM25F). Filters, written in the query or given as keyword arguments, apply in
-        every mode; a query of filters only lists the matching papers newest first.
+        every mode; a query of filters only lists the matching papers newest first. Without
+        `snippets`, hits carry no snippet (most of a search's time goes into making them).
         """
         if mode not in SEARCH_MODES:
             raise PapersiftError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
@@ -465,7 +467,7 @@ class Library:
         if semantic is None:
             matches = index.search(query, limit=limit, offset=offset, phrase_check=self._check_phrases)
             ranked = list(zip(matches.pks, matches.scores, strict=True))
-            return self._results(ranked, query, total=matches.total, offset=offset, mode="keyword")
+            return self._results(ranked, query, matches.total, offset, "keyword", snippets)
 
         depth = max(FUSION.depth, offset + limit)
         allowed = index.allowed_pks(query)
@@ -489,7 +491,7 @@ class Library:
             meaning_ranking = ([pk for pk, _ in by_meaning], [score for _, score in by_meaning])
             ranked = fuse(keyword_ranking, meaning_ranking)
         page = ranked[offset : offset + limit]
-        return self._results(page, query, total=len(ranked), offset=offset, mode=mode)
+        return self._results(page, query, len(ranked), offset, mode, snippets)
 
     @staticmethod
     def _nearest(
@@ -505,15 +507,24 @@ class Library:
         return list(zip(pks, scores, strict=True))
 
     def _results(
-        self, ranked: list[tuple[int, float]], query: Query, *, total: int, offset: int, mode: SearchMode
+        self,
+        ranked: list[tuple[int, float]],
+        query: Query,
+        total: int,
+        offset: int,
+        mode: SearchMode,
+        snippets: bool,
     ) -> SearchResults:
         papers = self.store.papers_by_pk([pk for pk, _ in ranked])
         wanted = query.highlight_terms
         hits = []
         for pk, score in ranked:
             paper = papers[pk]
-            snippet, highlights = make_snippet(paper.abstract, wanted)
-            hits.append(Hit(paper, score, snippet, tuple(highlights)))
+            if snippets:
+                snippet, highlights = make_snippet(paper.abstract, wanted)
+                hits.append(Hit(paper, score, snippet, tuple(highlights)))
+            else:
+                hits.append(Hit(paper, score))
         return SearchResults(hits, total=total, query=query, offset=offset, mode=mode)
 
     # -- similar papers ----------------------------------------------------------------------
@@ -670,13 +681,24 @@ class Library:
         return self.store.set_vote(user.id, self._pk(paper_id), voted)
 
     def upvote_counts(self, paper_ids: Iterable[str]) -> dict[str, int]:
-        pks = {paper_id: pk for paper_id in paper_ids if (pk := self._find_pk(paper_id)) is not None}
+        """Upvotes of each known paper (unknown ids are left out)."""
+        pks = self._pks_of(paper_ids)
         counts = self.store.vote_counts(list(pks.values()))
         return {paper_id: counts.get(pk, 0) for paper_id, pk in pks.items()}
 
     def upvoted_by(self, user: User, paper_ids: Iterable[str]) -> set[str]:
-        pks = {pk: paper_id for paper_id in paper_ids if (pk := self._find_pk(paper_id)) is not None}
-        return {pks[pk] for pk in self.store.voted_by(user.id, list(pks))}
+        pks = self._pks_of(paper_ids)
+        voted = self.store.voted_by(user.id, list(pks.values()))
+        return {paper_id for paper_id, pk in pks.items() if pk in voted}
+
+    def _pks_of(self, paper_ids: Iterable[str]) -> dict[str, int]:
+        """pks of known ids: one query for ids as stored, one lookup each for other spellings."""
+        wanted = [paper_id.strip() for paper_id in paper_ids]
+        found = self.store.pks_of(wanted)
+        for paper_id in wanted:
+            if paper_id not in found and (pk := self._find_pk(paper_id)) is not None:
+                found[paper_id] = pk
+        return found
 
     # -- harvesting ------------------------------------------------------------------------
 

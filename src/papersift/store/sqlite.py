@@ -188,6 +188,18 @@ class SQLiteStore:
         ).fetchone()
         return int(row[0]) if row else None
 
+    def pks_of(self, paper_ids: Sequence[str]) -> dict[str, int]:
+        """The pks of those ids (current ids or aliases) that are known."""
+        found: dict[str, int] = {}
+        for table, column in (("papers", "id"), ("paper_aliases", "alias")):
+            missing = [i for i in dict.fromkeys(paper_ids) if i not in found]
+            for chunk in _chunks(missing):
+                marks = ", ".join("?" * len(chunk))
+                found.update(
+                    self._db.execute(f"SELECT {column}, pk FROM {table} WHERE {column} IN ({marks})", chunk)
+                )
+        return found
+
     def texts_by_pk(self, pks: Sequence[int]) -> dict[int, tuple[str, str]]:
         result: dict[int, tuple[str, str]] = {}
         for chunk in _chunks(list(pks)):
