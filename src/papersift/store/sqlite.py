@@ -481,14 +481,24 @@ class SQLiteStore:
         total = self._db.execute(
             "SELECT count(*) FROM papers WHERE published BETWEEN ? AND ?", span
         ).fetchone()[0]
-        order = "votes DESC, p.published DESC, p.pk DESC" if by_votes else "p.published DESC, p.pk DESC"
+        order = "votes DESC, published DESC, pk DESC" if by_votes else "published DESC, pk DESC"
+        # Votes counted per paper in a subquery, so the date range is read from its index.
         rows = self._db.execute(
-            "SELECT p.pk, count(v.pk) AS votes, p.published FROM papers AS p "
-            "LEFT JOIN votes AS v ON v.pk = p.pk WHERE p.published BETWEEN ? AND ? "
-            f"GROUP BY p.pk ORDER BY {order} LIMIT ? OFFSET ?",
+            "SELECT pk, (SELECT count(*) FROM votes AS v WHERE v.pk = p.pk) AS votes, published "
+            f"FROM papers AS p WHERE published BETWEEN ? AND ? ORDER BY {order} LIMIT ? OFFSET ?",
             (*span, limit, offset),
         ).fetchall()
         return [(pk, votes, date.fromisoformat(day) if day else None) for pk, votes, day in rows], int(total)
+
+    def published_near(self, first: date, last: date) -> tuple[date | None, date | None]:
+        """The nearest publication dates before `first` and after `last` (None where there is none)."""
+        before = self._db.execute(
+            "SELECT max(published) FROM papers WHERE published < ?", (first.isoformat(),)
+        ).fetchone()[0]
+        after = self._db.execute(
+            "SELECT min(published) FROM papers WHERE published > ?", (last.isoformat(),)
+        ).fetchone()[0]
+        return (date.fromisoformat(before) if before else None, date.fromisoformat(after) if after else None)
 
     def voted_papers(self) -> list[tuple[int, int, date | None]]:
         """(pk, upvotes, published) of every paper with at least one upvote."""

@@ -1,0 +1,245 @@
+"""The web app in a real browser: `papersift serve` in a subprocess, Debian's chromium driven by
+Playwright. A reader searches, opens a paper, signs up, upvotes it and finds it on the trending
+page; every page is photographed on a desktop and on a 390 px phone screen.
+
+Screenshots go to `artifacts/screenshots/` (or `$PAPERSIFT_ARTIFACTS`). Without chromium or the
+playwright package the tests skip and say why; Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from conftest import MODEL, REPO, cli_environment, papersift_command
+from papersift import Library
+from test_library_semantic import demo_records, write_jsonl
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("PAPERSIFT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+)
+if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+    pytest.skip(f"chromium not found at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    folder = Path(os.environ.get("PAPERSIFT_ARTIFACTS") or REPO / "artifacts") / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`papersift serve` on 40 embedded demo papers; yields its base URL."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "site.db"
+    with Library.open(db, embedding_model=MODEL) as library:
+        assert library.ingest(write_jsonl(folder / "papers.jsonl", demo_records(40))).ok
+    port = free_port()
+    env = {**cli_environment(db), "PAPERSIFT_EMBEDDING_MODEL": MODEL}
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(
+        [*papersift_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/static/favicon.svg", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the server did not start:\n" + (folder / "server.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def errors() -> list[str]:
+    """Console errors and failed requests seen by the page (a CSP violation shows up here)."""
+    return []
+
+
+def open_page(browser: Any, errors: list[str], viewport: dict[str, int], **options: Any) -> Any:
+    context = browser.new_context(viewport=viewport, **options)
+    page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
+
+
+def test_search_open_sign_up_upvote_and_see_it_trending(
+    server: str, browser: Any, errors: list[str], artifacts: Path
+) -> None:
+    page = open_page(browser, errors, DESKTOP)
+    expect = sync_api.expect
+
+    # Search as you type: results arrive without submitting, and the address follows the query.
+    page.goto(server + "/search")
+    page.get_by_label("Search papers").press_sequentially("language models", delay=40)
+    first = page.locator("#results .paper-card").first
+    expect(first).to_be_visible()
+    expect(page.locator("#results mark").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/search\?q=language\+models"))
+    page.screenshot(path=artifacts / "journey-1-search.png")
+
+    title = first.locator(".card-title a").inner_text()
+    first.locator(".card-title a").click()
+    expect(page.locator("h1")).to_have_text(title)
+    expect(page.locator(".similar-item").first).to_be_visible()
+    paper_url = page.url
+    page.screenshot(path=artifacts / "journey-2-paper.png")
+
+    # Signing up from the paper page comes back to it.
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Name").fill("Ada Lovelace")
+    page.get_by_label("E-mail").fill("ada@example.org")
+    page.get_by_label("Password").fill("analytical engine")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(paper_url)
+    expect(page.locator(".user-label")).to_have_text("Ada Lovelace")
+
+    # The upvote button swaps in place (htmx) and keeps the keyboard focus.
+    vote = page.locator(".paper-actions .upvote button")
+    expect(vote).to_have_attribute("aria-pressed", "false")
+    vote.focus()
+    page.keyboard.press("Enter")
+    expect(vote).to_have_attribute("aria-pressed", "true")
+    expect(vote.locator(".count")).to_have_text("1")
+    assert page.evaluate("document.activeElement.closest('.upvote') !== null")
+    assert page.url == paper_url  # no navigation: the button was swapped in place
+    page.screenshot(path=artifacts / "journey-3-upvoted.png")
+
+    page.get_by_role("link", name="Trending").click()
+    top = page.locator(".paper-card").first
+    expect(top.locator(".card-title a")).to_have_text(title)
+    expect(top.locator(".upvote .count")).to_have_text("1")
+    expect(top.locator(".upvote button")).to_have_attribute("aria-pressed", "true")
+    page.screenshot(path=artifacts / "journey-4-trending.png")
+
+    # Undo from the trending page, then log out.
+    top.locator(".upvote button").click()
+    expect(top.locator(".upvote .count")).to_have_text("0")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    assert not errors, errors
+    page.context.close()
+
+
+def test_without_javascript_forms_still_work(server: str, browser: Any, errors: list[str]) -> None:
+    page = open_page(browser, errors, DESKTOP, java_script_enabled=False)
+    page.goto(server + "/search?q=robots")
+    page.locator(".card-title a").first.click()
+    paper_url = page.url
+    page.locator(".paper-actions .upvote button").click()  # a plain form POST: to the log-in page
+    assert "/login?next=" in page.url
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("E-mail").fill("nojs@example.org")
+    page.get_by_label("Password").fill("no scripts here")
+    page.get_by_role("button", name="Sign up").click()
+    assert page.url == paper_url
+    page.locator(".paper-actions .upvote button").click()
+    assert page.url == paper_url
+    assert page.locator(".paper-actions .upvote button").get_attribute("aria-pressed") == "true"
+    page.context.close()
+
+
+def test_keyboard_users_can_skip_to_the_content(server: str, browser: Any, errors: list[str]) -> None:
+    page = open_page(browser, errors, DESKTOP)
+    page.goto(server + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.context.close()
+
+
+def sample_paths(server: str) -> dict[str, str]:
+    """One address of each kind of page, found through the running app itself."""
+    html = httpx.get(server + "/").text
+    paper_id = html.split('class="card-title">', 1)[1].split('href="/papers/', 1)[1].split('"', 1)[0]
+    paper_html = httpx.get(f"{server}/papers/{paper_id}").text
+    author = (
+        paper_html.split('<p class="paper-authors">', 1)[1].split('href="/authors/', 1)[1].split('"', 1)[0]
+    )
+    return {
+        "daily": "/",
+        "daily-week": "/?period=week",
+        "trending": "/trending",
+        "search": "/search?q=" + quote("diffusion models for images"),
+        "search-empty": "/search",
+        "paper": f"/papers/{paper_id}",
+        "author": f"/authors/{author}",
+        "category": "/categories/cs.CV",
+        "login": "/login",
+        "signup": "/signup",
+        "not-found": "/papers/0000.00000",
+    }
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_every_page_screenshot_and_fits_the_screen(
+    server: str, browser: Any, errors: list[str], artifacts: Path, device: str, viewport: dict[str, int]
+) -> None:
+    page = open_page(browser, errors, viewport)
+    for name, path in sample_paths(server).items():
+        response = page.goto(server + path)
+        assert response is not None and response.status == (404 if name == "not-found" else 200), name
+        page.screenshot(path=artifacts / f"{name}-{device}.png", full_page=True)
+        # Nothing wider than the screen: no sideways scrolling on a phone.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{name} is {width}px wide on a {viewport['width']}px screen"
+    assert not [e for e in errors if "404" not in e], errors
+    page.context.close()
