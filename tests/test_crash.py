@@ -88,3 +88,54 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(
     found = run_cli("search", "--json", "-n", "20", f'"{title}"', timeout=120)
     assert found.returncode == 0, found.stderr
     assert last in [hit["id"] for hit in json.loads(found.stdout)["hits"]]
+
+
+def count_embeddings(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as connection:
+            return int(connection.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.slow
+def test_a_killed_embedding_run_keeps_whole_windows_and_a_rerun_embeds_only_the_rest(
+    run_cli: CliRun, db_path: Path, tmp_path: Path
+) -> None:
+    from conftest import WITH_MODEL
+    from papersift.cli import DEMO_CORPUS
+    from papersift.search.semantic import EMBED_WINDOW
+
+    papers = 2 * EMBED_WINDOW + 100
+    sample = tmp_path / "sample.jsonl"
+    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
+        sample.write_text(
+            "".join(line for _, line in zip(range(papers), lines, strict=False)), encoding="utf-8"
+        )
+    process = subprocess.Popen(
+        [*papersift_command(), "ingest", str(sample)],
+        env={**cli_environment(db_path), **WITH_MODEL},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started = time.monotonic()
+    try:
+        while count_embeddings(db_path) < EMBED_WINDOW:
+            assert process.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() - started < 240, "nothing embedded for 4 minutes"
+            time.sleep(0.05)
+        time.sleep(random.uniform(0, 1.0))  # land inside the next window
+        assert process.poll() is None, "the run ended before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+
+    kept = count_embeddings(db_path)
+    assert kept % EMBED_WINDOW == 0 and 0 < kept < papers  # whole windows only
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rerun = run_cli("ingest", sample, "--json", env=WITH_MODEL, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["unchanged"] == papers and report["embedded"] == papers - kept
+    assert count_embeddings(db_path) == papers
