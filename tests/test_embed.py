@@ -93,6 +93,17 @@ def test_long_text_is_cut_at_the_models_limit(embedder: Embedder) -> None:
     assert float(first @ second) > 0.9999  # both were cut inside the repeated head
 
 
+def test_a_shorter_token_limit_cuts_like_the_tokenizer(embedder: Embedder) -> None:
+    # "hello" and "world" are one word piece each: 32 tokens = [CLS] + 15 pairs + [SEP].
+    long_text = "hello world " * 100
+    cut, prefix = embedder.embed([long_text, "hello world " * 15], max_tokens=32)
+    whole = embedder.embed([long_text])[0]
+    assert float(cut @ prefix) > 0.99999
+    assert float(cut @ whole) < 0.9999  # the limit made a difference
+    short = "a short query"
+    assert float(embedder.embed([short], max_tokens=128)[0] @ embedder.embed([short])[0]) > 0.99999
+
+
 def test_a_vector_does_not_depend_on_its_batch(embedder: Embedder, reference: dict[str, np.ndarray]) -> None:
     texts = [str(t) for t in reference["texts"][:40]]
     together = embedder.embed(texts)

@@ -84,17 +84,24 @@ class Embedder:
             str(self.graph_path), options, providers=["CPUExecutionProvider"], disabled_optimizers=UNFUSED
         )
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit row (float32) per text, in order; texts past the token limit are cut there."""
+    def embed(self, texts: Sequence[str], *, max_tokens: int | None = None) -> np.ndarray:
+        """One unit row (float32) per text, in order; texts past the token limit are cut there.
+
+        `max_tokens` cuts sooner (keeping the closing special token, as the tokenizer does).
+        """
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return vectors
-        encodings = self._tokenizer.encode_batch(list(texts))
-        lengths = np.array([len(encoding.ids) for encoding in encodings])
+        token_ids = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
+        if max_tokens is not None and max_tokens < self.max_tokens:
+            token_ids = [
+                ids if len(ids) <= max_tokens else [*ids[: max_tokens - 1], ids[-1]] for ids in token_ids
+            ]
+        lengths = np.array([len(ids) for ids in token_ids])
         order = np.argsort(-lengths, kind="stable")
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            ids, mask = _pad([encodings[row].ids for row in rows])
+            ids, mask = _pad([token_ids[row] for row in rows])
             vectors[rows] = self._session.run(["embeddings"], {"input_ids": ids, "attention_mask": mask})[0]
         return vectors
 

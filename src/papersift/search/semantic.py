@@ -20,17 +20,27 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from papersift.embed import Embedder, Precision, locate_model, paper_text
 from papersift.store import Store
 from papersift.vectors import Allowed, VectorIndex
 
+# A query is embedded from at most this many tokens (papers: the model's 256). all-MiniLM-L6-v2
+# was trained on 128-token inputs, and a 256-token paragraph costs ~50 ms to embed on 2 cores
+# against ~25 ms at 128: a pasted paragraph's first 128 tokens carry its topic.
+QUERY_MAX_TOKENS = 128
 # Papers embedded between commits: a kill loses at most this many (~7 s of work at fp32 on 2 cores);
 # the embedder sorts each window by length, so batches carry little padding.
 EMBED_WINDOW = 512
 
 log = logging.getLogger(__name__)
 EmbedProgress = Callable[[int, int], None]  # (papers embedded so far, papers to embed)
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()  # inspecting the loaded libraries once costs ~1 ms
 
 
 def text_hash(text: str) -> bytes:
@@ -128,14 +138,19 @@ class SemanticIndex:
         return {pk: np.frombuffer(blob, dtype="<f4") for pk, blob in found.items()}
 
     def embed_query(self, text: str) -> npt.NDArray[np.float32]:
-        vector: npt.NDArray[np.float32] = self.embedder.embed([text])[0]
+        vector: npt.NDArray[np.float32] = self.embedder.embed([text], max_tokens=QUERY_MAX_TOKENS)[0]
         return vector
 
     def nearest(
         self, vector: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> tuple[list[int], list[float]]:
         """The k papers nearest to a vector (cosine), best first."""
-        keys, scores = self.vectors().search(vector, k, allowed)
+        index = self.vectors()
+        # One query's matrix-vector product on one BLAS thread: split over two, it waits for the
+        # slower thread, which on a busy machine is a whole scheduler slice (measured: p50 8.0 ms
+        # on two threads, 3.2 ms on one, at 75k x 384).
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            keys, scores = index.search(vector, k, allowed)
         return keys.tolist(), scores.tolist()
 
     def coverage(self) -> int:
