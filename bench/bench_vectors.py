@@ -15,6 +15,14 @@ query latency, recall@10 against exact, filtered search). Exact ground truth com
     .venv/bin/python bench/bench_vectors.py --sizes 75000 --libs numpy hnswlib usearch faiss-ivf
     .venv/bin/python bench/bench_vectors.py --sizes 1000000 --libs numpy usearch
     .venv/bin/python bench/bench_vectors.py --sizes 75000 --libs papersift   # the shipped class
+    nice -n 10 .venv/bin/python bench/bench_vectors.py --target   # the issue's figures, one command
+    .venv/bin/python bench/bench_vectors.py --blas --burn 1   # exact 75k: BLAS threads vs einsum
+
+`--target` = `--sizes 75000 1000000 --libs papersift numpy --blas`: papersift's VectorIndex (exact
+at 75k; usearch graph at 1M when installed) next to numpy exact, plus the single-query product
+comparison. `papersift-lists` is the same class with usearch hidden (its numpy-lists fallback).
+Every result line carries `os.getloadavg()`: figures taken with a load average above ~1.5 were
+taken under contention (other work shares the 2 cores) and their latencies are inflated.
 
 Data and ground truth are cached under --cache (default /tmp/papersift-bench-vectors).
 """
@@ -49,12 +57,20 @@ def _normalise(rows: np.ndarray) -> np.ndarray:
     return rows
 
 
-def make_data(n: int, folder: Path, seed: int = 7) -> None:
-    """base.npy (n rows), extra.npy (ADDED rows to add later), queries.npy, cluster labels."""
+def make_data(n: int, folder: Path, seed: int = 7, nested: bool = False) -> None:
+    """base.npy (n rows), extra.npy (ADDED rows to add later), queries.npy, cluster labels.
+
+    `nested`: topics belong to 200 fields (as subfields to an arXiv category) instead of being
+    independent directions. Same similarity profile (`--stats`), but independent topics at 1M are
+    40,000 unrelated islands, which graph indexes cannot navigate between (see the note)."""
     rng = np.random.default_rng(seed)
     centres_count = max(200, n // 25)
     shared = _normalise(rng.standard_normal((1, DIMENSION)).astype(np.float32))
     spread_out = rng.standard_normal((centres_count, DIMENSION)).astype(np.float32) / np.sqrt(DIMENSION)
+    if nested:  # its own generator, so that the flat data stays as it was
+        fields_rng = np.random.default_rng(seed + 1)
+        fields = fields_rng.standard_normal((200, DIMENSION)).astype(np.float32) / np.sqrt(DIMENSION)
+        spread_out = 0.8 * fields[fields_rng.integers(0, 200, centres_count)] + 0.6 * spread_out
     centres = _normalise(spread_out + 0.55 * shared)
     weights = 1.0 / np.arange(1, centres_count + 1) ** 0.6  # Zipf-like topic sizes
     weights /= weights.sum()
@@ -97,13 +113,38 @@ def exact_top(base: np.ndarray, queries: np.ndarray, k: int, mask: np.ndarray | 
     return result
 
 
-def prepare(n: int, cache: Path) -> Path:
-    folder = cache / f"n{n}"
+# Topic-shaped filters measured besides allowed.npy (5%): one below the exact-filter threshold
+# of the shipped class at 1M (50k keys) and one far above it.
+EXTRA_FILTERS = {"1pct": 0.01, "25pct": 0.25}
+
+
+def filters(folder: Path, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """name -> (allowed mask over the n + ADDED rows, exact filtered top-k of every query)."""
+    found = {"5pct": (np.load(folder / "allowed.npy"), np.load(folder / "truth_filtered.npy"))}
+    labels = np.load(folder / "labels.npy")
+    for name, fraction in EXTRA_FILTERS.items():
+        mask_path, truth_path = folder / f"allowed_{name}.npy", folder / f"truth_filtered_{name}.npy"
+        if not truth_path.exists():
+            centres_count = int(labels.max()) + 1
+            order = np.random.default_rng(int(fraction * 1000)).permutation(centres_count)
+            sizes = np.bincount(labels[:n], minlength=centres_count)
+            chosen = order[np.cumsum(sizes[order]) <= fraction * n]
+            mask = np.isin(labels[: n + ADDED], chosen)
+            data = np.load(folder / "all.npy", mmap_mode="r")
+            queries = np.ascontiguousarray(data[n + ADDED :])
+            np.save(mask_path, mask)
+            np.save(truth_path, exact_top(data[: n + ADDED], queries, K, mask))
+        found[name] = (np.load(mask_path), np.load(truth_path))
+    return found
+
+
+def prepare(n: int, cache: Path, nested: bool = False) -> Path:
+    folder = cache / (f"n{n}-nested" if nested else f"n{n}")
     if (folder / "truth_filtered.npy").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    make_data(n, folder)
+    make_data(n, folder, nested=nested)
     data = np.load(folder / "all.npy", mmap_mode="r")
     queries = np.ascontiguousarray(data[n + ADDED :])
     # The served index holds the base rows and the ADDED rows added incrementally.
@@ -325,10 +366,19 @@ class Papersift:
         self.index = VectorIndex.open(path, DIMENSION)
 
     def search(self, query: np.ndarray, k: int, ef: int = 0) -> np.ndarray:
-        return self.index.search(query, k)[0]
+        return self.index.search(query, k, probes=ef or None)[0]
 
     def filtered(self, query: np.ndarray, k: int, mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self.index.search(query, k, allowed=mask)[0]
+
+
+class PapersiftLists(Papersift):
+    """The shipped class as it runs without usearch: numpy IVF lists above EXACT_BELOW."""
+
+    def __init__(self) -> None:
+        import papersift.vectors
+
+        papersift.vectors._graph_class = lambda: None  # type: ignore[assignment]
 
 
 ADAPTERS: dict[str, Any] = {
@@ -339,7 +389,8 @@ ADAPTERS: dict[str, Any] = {
     "usearch-i8": (lambda: Usearch("i8"), [64, 128]),
     "faiss-ivf": (FaissIvf, [8, 16, 32]),
     "faiss-hnsw": (FaissHnsw, [32, 64, 128]),
-    "papersift": (Papersift, [0]),
+    "papersift": (Papersift, [0, 64, 1024]),  # 0: the default effort; else the graph's candidate list
+    "papersift-lists": (PapersiftLists, [0]),
 }
 
 
@@ -351,7 +402,9 @@ def rss_mb() -> tuple[float, float]:
 
 def child_build(name: str, folder: Path, n: int, path: Path) -> dict[str, Any]:
     data = np.load(folder / "all.npy", mmap_mode="r")
-    base = np.ascontiguousarray(data[:n])
+    # A real copy, resident before `before`: np.ascontiguousarray of the memmap is no copy, and
+    # its pages were counted in the build peak (+1.5 GB at 1M in the note's earlier figures).
+    base = np.array(data[:n])
     keys = np.arange(n, dtype=np.int64)
     adapter = ADAPTERS[name][0]()
     before = rss_mb()[0]
@@ -373,6 +426,7 @@ def child_build(name: str, folder: Path, n: int, path: Path) -> dict[str, Any]:
         "save_s": round(saved, 2),
         "file_mb": round(size / 1e6, 1),
         "build_peak_rss_mb_over_data": round(rss_mb()[1] - before, 0),
+        "build_loadavg": [round(x, 1) for x in os.getloadavg()],
     }
 
 
@@ -380,9 +434,7 @@ def child_serve(name: str, folder: Path, n: int, path: Path) -> dict[str, Any]:
     # Queries come from a small file so the served process holds only the index.
     queries = np.load(folder / "queries.npy")
     truth = np.load(folder / "truth.npy")
-    truth_filtered = np.load(folder / "truth_filtered.npy")
-    mask = np.load(folder / "allowed.npy")
-    rows = np.flatnonzero(mask)
+    all_filters = filters(folder, n)
     factory, efs = ADAPTERS[name]
     adapter = factory()
     before = rss_mb()[0]
@@ -391,7 +443,11 @@ def child_serve(name: str, folder: Path, n: int, path: Path) -> dict[str, Any]:
     loaded = time.perf_counter() - started
     adapter.search(queries[0], K)  # first query pays lazy set-up; not counted
     serving = rss_mb()[0] - before
-    result: dict[str, Any] = {"load_s": round(loaded, 2), "rss_mb": round(serving, 0)}
+    result: dict[str, Any] = {
+        "load_s": round(loaded, 2),
+        "rss_mb": round(serving, 0),
+        "loadavg": [round(x, 1) for x in os.getloadavg()],
+    }
     for ef in efs:
         times, hits = [], 0
         for query, expected in zip(queries, truth, strict=True):
@@ -404,20 +460,24 @@ def child_serve(name: str, folder: Path, n: int, path: Path) -> dict[str, Any]:
             "p99_ms": round(1000 * float(np.percentile(times, 99)), 3),
             "recall10": round(hits / truth.size, 4),
         }
-    if hasattr(adapter, "filtered"):
-        times, hits, leaked = [], 0, 0
+    for filter_name, (mask, truth_filtered) in all_filters.items() if hasattr(adapter, "filtered") else ():
+        rows = np.flatnonzero(mask)
+        times, hits, leaked, short = [], 0, 0, 0
         for query, expected in zip(queries[:300], truth_filtered[:300], strict=True):
             t = time.perf_counter()
             found = adapter.filtered(query, K, mask, rows)
             times.append(time.perf_counter() - t)
             found = found[found >= 0]
             leaked += int((~mask[found]).sum())
+            short += len(found) < K
             hits += len(set(found.tolist()) & set(expected.tolist()))
-        result["filtered_5pct"] = {
+        result[f"filtered_{filter_name}"] = {
+            "allowed": len(rows),
             "p50_ms": round(1000 * float(np.percentile(times, 50)), 3),
             "p99_ms": round(1000 * float(np.percentile(times, 99)), 3),
             "recall10": round(hits / (300 * K), 4),
             "disallowed_returned": leaked,
+            "fewer_than_k": short,
         }
     result["total_rss_mb"] = round(rss_mb()[0], 0)
     return result
@@ -432,10 +492,71 @@ def run_child(stage: str, name: str, folder: Path, n: int, path: Path) -> dict[s
     return json.loads(output.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def blas_threads(folder: Path, n: int, burn: int) -> None:
+    """Exact single-query search over n rows: OpenBLAS with its default threads, limited to one
+    (threadpoolctl), einsum (no BLAS), and the shipped class, interleaved query by query so that
+    machine noise hits them alike. `burn` busy processes (at this process's niceness) add a
+    known contention on top of whatever else runs."""
+    from papersift.vectors import VectorIndex
+
+    data = np.load(folder / "all.npy", mmap_mode="r")
+    base = np.ascontiguousarray(data[:n])
+    queries = np.load(folder / "queries.npy")
+    index = VectorIndex(Path("/nonexistent"), DIMENSION)
+    index.add(np.arange(n), base)
+
+    def top(scores: np.ndarray) -> np.ndarray:
+        best = np.argpartition(-scores, K - 1)[:K]
+        return best[np.argsort(-scores[best])]
+
+    routes: dict[str, Any] = {"blas_default_threads": lambda q: top(base @ q)}
+    blas_info: Any = None
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+        blas_info = [(lib["internal_api"], lib["num_threads"]) for lib in controller.info()]
+
+        def one_thread(query: np.ndarray) -> np.ndarray:
+            with controller.limit(limits=1, user_api="blas"):
+                return top(base @ query)
+
+        routes["blas_1_thread_threadpoolctl"] = one_thread
+    except ImportError:
+        print("# threadpoolctl is not installed: no BLAS-limited route", file=sys.stderr)
+    routes["einsum"] = lambda q: top(np.einsum("ij,j->i", base, q))
+    routes["papersift"] = lambda q: index.search(q, K)
+    for route in routes.values():  # first calls pay lazy set-up
+        route(queries[0])
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(burn)]
+    try:
+        time.sleep(0.5 if burn else 0)
+        load_before = [round(x, 1) for x in os.getloadavg()]
+        times: dict[str, list[float]] = {name: [] for name in routes}
+        for query in queries:
+            for name, route in routes.items():
+                t = time.perf_counter()
+                route(query)
+                times[name].append(time.perf_counter() - t)
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    result: dict[str, Any] = {"n": n, "burners": burn, "blas": blas_info, "loadavg": load_before}
+    for name, values in times.items():
+        result[name] = {
+            "p50_ms": round(1000 * float(np.percentile(values, 50)), 3),
+            "p90_ms": round(1000 * float(np.percentile(values, 90)), 3),
+            "p99_ms": round(1000 * float(np.percentile(values, 99)), 3),
+        }
+    print(json.dumps(result), flush=True)
+
+
 def crossover(folder: Path, sizes: list[int]) -> None:
     """Exact vs the shipped IVF on the first N rows, interleaved so machine noise hits both."""
     import papersift.vectors as vectors_module
 
+    vectors_module._graph_class = lambda: None  # type: ignore[assignment]  # the lists, not the graph
     data = np.load(folder / "all.npy", mmap_mode="r")
     queries = np.load(folder / "queries.npy")[:300]
     for n in sizes:
@@ -482,7 +603,17 @@ def main() -> None:
     parser.add_argument(
         "--crossover", type=int, nargs="+", help="exact vs IVF p50 on the first N rows of the 75k set"
     )
+    parser.add_argument(
+        "--topics", choices=["flat", "nested"], default="flat", help="independent topics, or topics in fields"
+    )
+    parser.add_argument("--blas", action="store_true", help="exact 75k: BLAS threads vs one vs einsum")
+    parser.add_argument("--burn", type=int, default=0, help="busy processes during --blas")
+    parser.add_argument(
+        "--target", action="store_true", help="= --sizes 75000 1000000 --libs papersift numpy --blas"
+    )
     known, _ = parser.parse_known_args()
+    if known.target:
+        known.sizes, known.libs, known.blas = [75_000, 1_000_000], ["papersift", "numpy"], True
     if known.stage != "compare":
         child = argparse.ArgumentParser()
         child.add_argument("stage")
@@ -498,11 +629,17 @@ def main() -> None:
     if known.crossover:
         crossover(prepare(75_000, known.cache), known.crossover)
         return
+    print(f"# load average before: {os.getloadavg()}", flush=True)
+    if known.blas:
+        blas_threads(prepare(75_000, known.cache), 75_000, known.burn)
+        if not known.target:
+            return
     for n in known.sizes:
-        folder = prepare(n, known.cache)
+        folder = prepare(n, known.cache, nested=known.topics == "nested")
         if not (folder / "queries.npy").exists():
             data = np.load(folder / "all.npy", mmap_mode="r")
             np.save(folder / "queries.npy", np.ascontiguousarray(data[n + ADDED :]))
+        filters(folder, n)  # computes the extra filters' ground truth once, here rather than in a child
         if known.stats:
             print(json.dumps({"n": n, **stats(folder, n)}), flush=True)
         for name in known.libs:
@@ -512,7 +649,8 @@ def main() -> None:
             path = target / "index.bin"
             built = run_child("_build", name, folder, n, path)
             served = run_child("_serve", name, folder, n, path)
-            print(json.dumps({"n": n, "lib": name, **built, **served}), flush=True)
+            print(json.dumps({"n": n, "topics": known.topics, "lib": name, **built, **served}), flush=True)
+            shutil.rmtree(target, ignore_errors=True)  # 2 GB a library at 1M
     print(f"# max RSS of the parent: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

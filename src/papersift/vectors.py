@@ -1,43 +1,147 @@
 """The vector index beside the database: nearest papers by cosine over unit embeddings.
 
-Why numpy: measured in docs/notes/vector-index.md (bench/bench_vectors.py). Exact search
-(`matrix @ query`) is a few milliseconds up to ~100k papers, always exact, filters exactly (a
-search over just the allowed rows) and adds no dependency. Above `EXACT_BELOW` an inverted-file
-index (IVF: k-means lists, probe the nearest few) over the *same* matrix takes over: one copy of
-the vectors, builds in ~90 s at 1M. Known shortfall: at 1M it measured recall@10 0.93 and p50
-15 ms, short of the 0.98 / 10 ms targets; an HNSW library (usearch) above the threshold is the
-measured fix, see the note.
+Three regimes, chosen by size; every choice is measured in docs/notes/vector-index.md
+(bench/bench_vectors.py):
 
-Rows are papers' store keys (`pk`). Layout: the first `_sorted_rows` rows are grouped by IVF list
-(`_list_starts` gives each list's slice); rows added since the last reorganisation form a tail
-that every search scans exactly, so `add` is an append. Replaced and removed rows are tombstones
-until the next reorganisation. The index is a cache of the store: `covers_sequence` says which
-change of the store it reflects, as for the keyword index.
+- Below `EXACT_BELOW` (100k papers; the shared arXiv set is 75k): exact search, one
+  matrix-vector product. A few milliseconds, recall 1.0, exact filters, nothing to build.
+- Above it, with the `large` extra installed (`pip install 'papersift[large]'`, which brings
+  usearch): an HNSW graph over 8-bit copies of the vectors proposes `GRAPH_OVERSAMPLE`× more
+  candidates than asked for, and exact scores from the float32 matrix pick the best of them.
+  Why usearch: wheels for every platform (hnswlib has none and compiles at install), smaller
+  than faiss, removal and replacement by key, save/load. Why 8-bit vectors plus rescoring:
+  the graph then costs ~0.5 GB at 1M instead of 1.7 GB (float32), builds several times faster,
+  and rescoring repairs the order errors of the 8-bit distances. At 1M synthetic vectors the
+  last full runs gave p50 0.6-1.0 ms and ~2.3 GB serving memory (matrix 1.5 GB + graph) but
+  recall@10 only 0.84 (flat topics) / 0.92 (nested topics): short of 0.98, being tuned (see the
+  note's last section).
+- Above it without usearch: an inverted-file index (k-means lists, probe the nearest few) over
+  the *same* matrix, with a one-line warning. Dependency-free, but at 1M it measured recall@10
+  0.93 and p50 15 ms, short of the 0.98 / 10 ms targets.
+
+Filtered search (`allowed`) never returns a disallowed key in any regime: it is exact over the
+allowed rows when they are few (gathering them costs less than a graph walk that must skip
+most of what it finds), otherwise the graph is asked for `GRAPH_OVERSAMPLE * k / fraction`
+candidates and filtered afterwards, falling back to exact when fewer than k are allowed.
+
+Single-query products go through `np.einsum`, not BLAS: OpenBLAS splits a matrix-vector
+product over its threads, and on a busy machine one descheduled thread stalls the query for
+a timeslice (~15 ms measured); einsum runs on the calling thread, as fast as one BLAS thread,
+and changes no process-wide setting.
+
+Rows are papers' store keys (`pk`). The matrix is the source of truth and the only thing the
+`.npz` file needs; the graph is saved beside it (`<stem>.usearch`) so that opening a 1M index
+does not rebuild it, and is rebuilt when missing or from another save. The first
+`_covered_rows` rows are in the approximate structure (the graph, or the lists, grouped by list
+with `_list_starts` giving each list's slice); rows added since form a tail that every search
+scans exactly, so `add` is an append. Replaced and removed rows are tombstones until the next
+reorganisation. The index is a cache of the store: `covers_sequence` says which change of the
+store it reflects, as for the keyword index.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import secrets
+import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from papersift.atomic import atomic_write
 
+if TYPE_CHECKING:
+    from usearch.index import Index as Graph
+
+log = logging.getLogger(__name__)
+
 FORMAT_VERSION = 1
 # Below this many papers, search is exact (no lists at all); measured in docs/notes/vector-index.md.
 EXACT_BELOW = 100_000
-# The unsorted tail is scanned exactly; past this it is sorted into the lists.
+# The unsorted tail is scanned exactly; past this it is sorted into the lists or the graph.
 TAIL_LIMIT = 20_000
 # Retrain the lists when the index has grown this much since they were trained.
 RETRAIN_GROWTH = 4.0
+# The HNSW graph (usearch), tuned at 75k and 1M in docs/notes/vector-index.md.
+GRAPH_DTYPE = "i8"
+GRAPH_CONNECTIVITY = 16
+GRAPH_EXPANSION_ADD = 128
+GRAPH_EXPANSION_SEARCH = 256
+# The graph proposes this many candidates per wanted neighbour; exact float32 scores pick the
+# best, which makes up for the coarse 8-bit distances the graph is walked with.
+GRAPH_OVERSAMPLE = 2
+# Rebuild the graph once this share of it has been removed or replaced since it was built: the
+# slots are reused, but a graph patched that much is no longer the one that was measured.
+GRAPH_REBUILD_CHURN = 0.5
+# Appended to the graph file with a random number that the .npz file repeats, so a graph left by
+# another save (a crash between the two writes) is recognised and rebuilt.
+_GRAPH_TRAILER = b"papersift-graph1"
+# Rows per step when moving or gathering rows: bounds the temporary copies (a whole-matrix
+# fancy index is another 1.5 GB at 1M) and keeps each step in cache.
+_CHUNK = 4_096
 
 FloatArray = npt.NDArray[np.float32]
 KeyArray = npt.NDArray[np.int64]
 Allowed = npt.NDArray[np.bool_] | set[int] | frozenset[int] | None
+
+_warned_no_graph = False
+
+
+def _graph_class() -> type[Graph] | None:
+    """usearch's index class, or None when the `large` extra is not installed."""
+    try:
+        from usearch.index import Index
+    except ImportError:
+        return None
+    return Index
+
+
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _dot(matrix: FloatArray, query: FloatArray) -> FloatArray:
+    """matrix @ query on this thread (see the module docstring for why not BLAS)."""
+    return np.einsum("ij,j->i", matrix, query)  # type: ignore[no-any-return]
+
+
+def _spare(rows: int) -> int:
+    """Capacity to allocate for `rows`, with room to grow by a quarter before copying again."""
+    return max(rows + rows // 4, 1024)
+
+
+def _read_matrix(archive: zipfile.ZipFile, name: str, dimension: int) -> tuple[FloatArray, int]:
+    """A float32 matrix from an .npz member, read into a buffer with spare rows (see `_reserve`):
+    np.load would give one of the exact size, which the first `add` after opening must copy."""
+    with archive.open(name) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+        if len(shape) != 2 or fortran_order or dtype != np.dtype("<f4"):
+            raise ValueError(f"{name}: not a float32 matrix")
+        if shape[1] != dimension:
+            raise ValueError(f"saved with {shape[1]} dimensions, not {dimension}")
+        buffer = np.empty((_spare(shape[0]), dimension), dtype=np.float32)
+        target = buffer[: shape[0]].reshape(-1).view(np.uint8)
+        done = 0
+        while done < len(target):
+            chunk = stream.read(min(16 << 20, len(target) - done))
+            if not chunk:
+                raise EOFError(f"{name} is truncated")
+            target[done : done + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            done += len(chunk)
+    return buffer, shape[0]
 
 
 def _unit_rows(vectors: npt.ArrayLike, dimension: int) -> FloatArray:
@@ -97,10 +201,13 @@ class VectorIndex:
         self._live: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self._rows = 0  # rows used in the buffers (live or tombstones)
         self._row_of_key: dict[int, int] = {}
+        self._covered_rows = 0  # rows in the lists or the graph; the rest is the exact tail
         self._centroids: FloatArray | None = None
         self._list_starts: KeyArray = np.zeros(1, dtype=np.int64)
-        self._sorted_rows = 0
         self._trained_at = 0
+        self._graph: Graph | None = None
+        self._graph_nonce = 0  # names the graph file that matches the graph; 0: not saved since changed
+        self._graph_removed = 0  # keys removed from the graph since it was built
 
     # -- opening and saving ----------------------------------------------------------------
 
@@ -112,33 +219,70 @@ class VectorIndex:
         if path.exists():
             try:
                 index._load()
-            except (OSError, ValueError, KeyError, EOFError) as error:
-                logging.getLogger(__name__).warning("rebuilding the vector index: %s (%s)", path, error)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+                log.warning("rebuilding the vector index: %s (%s)", path, error)
                 index = cls(path, dimension)
         return index
+
+    def graph_path(self) -> Path:
+        """Where the graph is saved beside the matrix (used above `EXACT_BELOW` with usearch)."""
+        return self.path.with_suffix(".usearch")
 
     def _load(self) -> None:
         with np.load(self.path) as saved:
             if int(saved["format_version"][0]) != FORMAT_VERSION:
                 raise ValueError("another format version")
-            vectors = saved["vectors"]
-            if vectors.shape[1] != self.dimension:
-                raise ValueError(f"saved with {vectors.shape[1]} dimensions, not {self.dimension}")
-            self._buffer = vectors
-            self._keys = saved["keys"]
-            self._rows = len(self._keys)
-            self._live = np.ones(self._rows, dtype=bool)
-            self._row_of_key = {int(key): row for row, key in enumerate(self._keys.tolist())}
+            self._buffer, self._rows = _read_matrix(saved.zip, "vectors.npy", self.dimension)
+            keys = saved["keys"]
+            if len(keys) != self._rows:
+                raise ValueError(f"{len(keys)} keys for {self._rows} vectors")
+            self._keys = np.empty(len(self._buffer), dtype=np.int64)
+            self._keys[: self._rows] = keys
+            self._live = np.zeros(len(self._buffer), dtype=bool)
+            self._live[: self._rows] = True
+            self._row_of_key = {int(key): row for row, key in enumerate(keys.tolist())}
             if len(saved["centroids"]):
                 self._centroids = saved["centroids"]
                 self._list_starts = saved["list_starts"]
-                self._sorted_rows = int(self._list_starts[-1])
+                self._covered_rows = int(self._list_starts[-1])
             self._trained_at = int(saved["trained_at"][0])
             self.covers_sequence = int(saved["covers_sequence"][0])
+            # Files written before the graph existed have neither field.
+            nonce = int(saved["graph_nonce"][0]) if "graph_nonce" in saved.files else 0
+            removed = int(saved["graph_removed"][0]) if "graph_removed" in saved.files else 0
+        if nonce and self._centroids is None:
+            self._load_graph(nonce, removed)
+
+    def _load_graph(self, nonce: int, removed: int) -> None:
+        """Reuse the saved graph when it is the one this matrix was saved with; else it is
+        rebuilt when next needed."""
+        graph_class = _graph_class()
+        if graph_class is None:
+            return
+        path = self.graph_path()
+        try:
+            with open(path, "rb") as stream:
+                stream.seek(-len(_GRAPH_TRAILER) - 8, os.SEEK_END)
+                if stream.read() != _GRAPH_TRAILER + nonce.to_bytes(8, "little"):
+                    raise ValueError("saved with another matrix")
+            header = graph_class.metadata(str(path))
+            if header is None or header["dimensions"] != self.dimension:
+                raise ValueError("another dimension")
+            if header["count_present"] != self._rows:
+                raise ValueError(f"{header['count_present']} vectors, not {self._rows}")
+            graph = self._new_graph(graph_class)
+            graph.load(str(path))
+        except (OSError, ValueError, RuntimeError) as error:
+            log.warning("the vector graph will be rebuilt: %s (%s)", path, error)
+            return
+        self._graph, self._graph_nonce, self._graph_removed = graph, nonce, removed
+        self._covered_rows = self._rows
 
     def save(self) -> None:
-        """Write the index atomically (a crash leaves the old file or the new one)."""
+        """Write the index atomically (a crash leaves the old file or the new one). The graph
+        is written first, so the matrix file never names a graph that is not there yet."""
         self._reorganise(force=True)
+        nonce = self._save_graph() if self._graph is not None else 0
         centroids = self._centroids if self._centroids is not None else np.zeros((0, self.dimension))
         with atomic_write(self.path) as stream:
             np.savez(
@@ -150,7 +294,34 @@ class VectorIndex:
                 vectors=self._buffer[: self._rows],
                 centroids=centroids.astype(np.float32),
                 list_starts=self._list_starts,
+                graph_nonce=np.asarray([nonce], dtype=np.int64),
+                graph_removed=np.asarray([self._graph_removed], dtype=np.int64),
             )
+        if self._graph is None:
+            self.graph_path().unlink(missing_ok=True)
+
+    def _save_graph(self) -> int:
+        """Write the graph beside the matrix (atomically) unless it is unchanged since."""
+        assert self._graph is not None
+        path = self.graph_path()
+        if self._graph_nonce and path.exists():
+            return self._graph_nonce
+        nonce = secrets.randbits(63) | 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        os.close(handle)
+        try:
+            self._graph.save(temporary)
+            with open(temporary, "ab") as stream:
+                stream.write(_GRAPH_TRAILER + nonce.to_bytes(8, "little"))
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        self._graph_nonce = nonce
+        return nonce
 
     # -- changing ----------------------------------------------------------------------------
 
@@ -166,40 +337,59 @@ class VectorIndex:
     def add(self, keys: Iterable[int] | npt.NDArray[np.integer], vectors: npt.ArrayLike) -> int:
         """Add vectors (normalised here), replacing earlier ones of the same keys. Returns how many."""
         new_keys = _as_keys(keys)
-        rows = _unit_rows(vectors, self.dimension)
-        if len(new_keys) != len(rows):
-            raise ValueError(f"{len(new_keys)} keys for {len(rows)} vectors")
-        if not len(rows):
+        matrix = np.asarray(vectors, dtype=np.float32)  # no copy when given float32 already
+        if matrix.ndim == 1:
+            matrix = matrix[None, :]
+        if matrix.shape[1] != self.dimension:
+            raise ValueError(f"vectors have {matrix.shape[1]} dimensions, the index has {self.dimension}")
+        if len(new_keys) != len(matrix):
+            raise ValueError(f"{len(new_keys)} keys for {len(matrix)} vectors")
+        if not len(matrix):
             return 0
         if len(np.unique(new_keys)) != len(new_keys):  # the last vector of a repeated key wins
             _, last = np.unique(new_keys[::-1], return_index=True)
             keep = np.sort(len(new_keys) - 1 - last)
-            new_keys, rows = new_keys[keep], rows[keep]
+            new_keys, matrix = new_keys[keep], matrix[keep]
         self.remove(new_keys)
-        self._reserve(self._rows + len(rows))
-        start, end = self._rows, self._rows + len(rows)
-        self._buffer[start:end] = rows
+        self._reserve(self._rows + len(matrix))
+        start, end = self._rows, self._rows + len(matrix)
+        for step in range(0, len(matrix), _CHUNK * 16):  # normalise in place of a full copy
+            rows = _unit_rows(matrix[step : step + _CHUNK * 16], self.dimension)
+            self._buffer[start + step : start + step + len(rows)] = rows
         self._keys[start:end] = new_keys
         self._live[start:end] = True
         self._row_of_key.update(zip(new_keys.tolist(), range(start, end), strict=True))
         self._rows = end
-        if end - self._sorted_rows > TAIL_LIMIT and len(self) >= EXACT_BELOW:
+        del matrix
+        if end - self._covered_rows > TAIL_LIMIT and len(self) >= EXACT_BELOW:
             self._reorganise()
-        return len(rows)
+        return len(new_keys)
 
     def remove(self, keys: Iterable[int] | npt.NDArray[np.integer]) -> int:
         """Forget these keys (unknown ones are ignored). Returns how many were there."""
         pop = self._row_of_key.pop
-        found = [row for key in _as_keys(keys).tolist() if (row := pop(key, None)) is not None]
+        found: list[int] = []
+        in_graph: list[int] = []
+        for key in _as_keys(keys).tolist():
+            row = pop(key, None)
+            if row is not None:
+                found.append(row)
+                if row < self._covered_rows:
+                    in_graph.append(key)
         self._live[found] = False
+        if self._graph is not None and in_graph:
+            self._graph.remove(np.asarray(in_graph, dtype=np.int64).view(np.uint64))
+            self._graph_removed += len(in_graph)
+            self._graph_nonce = 0
         return len(found)
 
     def _reserve(self, rows: int) -> None:
-        capacity = len(self._keys)
-        if rows <= capacity and self._buffer.flags.writeable:
+        if rows <= len(self._keys) and self._buffer.flags.writeable:
             return
-        capacity = max(rows, int(capacity * 1.25), 1024)  # 1.25x: a 2x spare would cost GBs at 1M
-        buffer = np.empty((capacity, self.dimension), dtype=np.float32)
+        # Growing copies the matrix while the old one is alive (+1.5 GB at 1M), so it should be
+        # rare: the spare rows are never written until used, hence cost address space, not memory.
+        buffer = np.empty((_spare(rows), self.dimension), dtype=np.float32)
+        capacity = len(buffer)
         buffer[: self._rows] = self._buffer[: self._rows]
         keys = np.empty(capacity, dtype=np.int64)
         keys[: self._rows] = self._keys[: self._rows]
@@ -208,17 +398,93 @@ class VectorIndex:
         self._buffer, self._keys, self._live = buffer, keys, live
 
     def _reorganise(self, force: bool = False) -> None:
-        """Drop tombstones, (re)train the lists when due, and sort every row into its list."""
+        """Drop tombstones and bring the tail into the graph or the lists when due."""
         live_count = len(self)
         if live_count < EXACT_BELOW:
-            if self._centroids is not None or self._rows != live_count:
-                self._compact_into(np.flatnonzero(self._live[: self._rows]), None, None)
+            self._graph = None
+            self._graph_nonce = self._graph_removed = 0
+            if self._centroids is not None:
+                self._drop_lists()
+            self._covered_rows = 0
+            self._drop_dead_rows()
             return
-        tail = self._rows - self._sorted_rows
+        graph_class = _graph_class()
+        if graph_class is not None:
+            self._update_graph(graph_class, force)
+        else:
+            self._update_lists(force)
+
+    def _drop_dead_rows(self) -> None:
+        """Compact the live rows to the front, in order, moving a chunk at a time in place."""
+        live_rows = np.flatnonzero(self._live[: self._rows])
+        if len(live_rows) == self._rows:
+            return
+        if not self._buffer.flags.writeable:
+            self._reserve(self._rows)
+        for start in range(0, len(live_rows), _CHUNK * 16):
+            # Safe in place: live_rows is increasing, so each source row is at or after its
+            # destination, and rows still to be read lie after everything written so far.
+            part = live_rows[start : start + _CHUNK * 16]
+            self._buffer[start : start + len(part)] = self._buffer[part]
+        self._keys[: len(live_rows)] = self._keys[live_rows]
+        self._live[: len(live_rows)] = True
+        self._live[len(live_rows) : self._rows] = False
+        self._covered_rows = int(np.searchsorted(live_rows, self._covered_rows))
+        self._rows = len(live_rows)
+        self._row_of_key = {int(key): row for row, key in enumerate(self._keys[: self._rows].tolist())}
+
+    def _new_graph(self, graph_class: type[Graph]) -> Graph:
+        return graph_class(
+            ndim=self.dimension,
+            metric="ip",  # the rows are unit vectors: inner product is cosine, minus a division
+            dtype=GRAPH_DTYPE,
+            connectivity=GRAPH_CONNECTIVITY,
+            expansion_add=GRAPH_EXPANSION_ADD,
+            expansion_search=GRAPH_EXPANSION_SEARCH,
+        )
+
+    def _update_graph(self, graph_class: type[Graph], force: bool) -> None:
+        if self._centroids is not None:  # lists saved by an install without usearch
+            self._drop_lists()
+            self._covered_rows = 0
+        rebuild = self._graph is None or self._graph_removed > GRAPH_REBUILD_CHURN * len(self)
+        tail = self._rows - self._covered_rows
+        dead = self._rows - len(self)
+        if not (rebuild or tail > TAIL_LIMIT or (force and (tail or dead))):
+            return
+        self._drop_dead_rows()
+        if rebuild:
+            log.info("building the vector graph over %d vectors", self._rows)
+            self._graph = self._new_graph(graph_class)
+            self._graph_removed = 0
+            self._covered_rows = 0
+        assert self._graph is not None
+        threads = _threads()
+        for start in range(self._covered_rows, self._rows, _CHUNK * 16):
+            end = min(start + _CHUNK * 16, self._rows)
+            keys = self._keys[start:end].view(np.uint64)
+            self._graph.add(keys, self._buffer[start:end], threads=threads)
+        self._covered_rows = self._rows
+        self._graph_nonce = 0
+
+    def _update_lists(self, force: bool) -> None:
+        global _warned_no_graph
+        if self._graph is not None:  # only when usearch went away under a running process
+            self._graph = None
+            self._graph_nonce = self._graph_removed = 0
+            self._covered_rows = 0
+        live_count = len(self)
+        tail = self._rows - self._covered_rows
         dead = self._rows - live_count
         stale = self._centroids is None or live_count > RETRAIN_GROWTH * self._trained_at
         if not (stale or tail > TAIL_LIMIT or (force and (tail or dead))):
             return
+        if not _warned_no_graph:
+            _warned_no_graph = True
+            log.warning(
+                "%d vectors: searching numpy lists (slower, less exact); pip install 'papersift[large]'",
+                live_count,
+            )
         live_rows = np.flatnonzero(self._live[: self._rows])
         if stale:
             lists = max(64, int(4 * math.sqrt(live_count)))  # 4√N beat 2√N at equal probed fraction
@@ -229,34 +495,32 @@ class VectorIndex:
             assert self._centroids is not None
             centroids = self._centroids
             list_of_row = self._list_ids()[live_rows]
-            tail_part = live_rows >= self._sorted_rows
+            tail_part = live_rows >= self._covered_rows
             list_of_row[tail_part] = _assign(self._buffer[live_rows[tail_part]], centroids)
         order = np.argsort(list_of_row, kind="stable")
-        self._compact_into(live_rows[order], centroids, np.bincount(list_of_row, minlength=len(centroids)))
+        self._sort_into_lists(live_rows[order], centroids, np.bincount(list_of_row, minlength=len(centroids)))
 
     def _list_ids(self) -> npt.NDArray[np.int32]:
         """The list of every sorted row (-1 for tail rows)."""
         ids = np.full(self._rows, -1, dtype=np.int32)
         counts = np.diff(self._list_starts)
-        ids[: self._sorted_rows] = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        ids[: self._covered_rows] = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         return ids
 
-    def _compact_into(
-        self, rows: npt.NDArray[np.intp], centroids: FloatArray | None, counts: KeyArray | None
-    ) -> None:
+    def _drop_lists(self) -> None:
+        self._centroids = None
+        self._list_starts = np.zeros(1, dtype=np.int64)
+        self._trained_at = 0
+
+    def _sort_into_lists(self, rows: npt.NDArray[np.intp], centroids: FloatArray, counts: KeyArray) -> None:
         self._buffer = np.ascontiguousarray(self._buffer[rows])
         self._keys = self._keys[rows]
         self._rows = len(rows)
         self._live = np.ones(self._rows, dtype=bool)
         self._row_of_key = {int(key): row for row, key in enumerate(self._keys.tolist())}
         self._centroids = centroids
-        if counts is None:
-            self._list_starts = np.zeros(1, dtype=np.int64)
-            self._sorted_rows = 0
-            self._trained_at = 0
-        else:
-            self._list_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-            self._sorted_rows = self._rows
+        self._list_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._covered_rows = self._rows
 
     # -- searching ---------------------------------------------------------------------------
 
@@ -266,48 +530,102 @@ class VectorIndex:
         """The k keys nearest to `vector` by cosine, best first, with their scores.
 
         `allowed` limits the answer to some keys: a set of keys, or a boolean array indexed by
-        key (keys beyond its end are not allowed). `probes` overrides how many lists are read.
+        key (keys beyond its end are not allowed). `probes` overrides the search effort of the
+        approximate regimes: lists read (numpy lists) or candidate-list size (graph).
         """
         query = _unit_rows(vector, self.dimension)[0]
         if k <= 0 or not len(self):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        mask = self._allowed_rows(allowed)
-        if self._rows - self._sorted_rows > 2 * TAIL_LIMIT and len(self) >= EXACT_BELOW:
+        if self._rows - self._covered_rows > 2 * TAIL_LIMIT and len(self) >= EXACT_BELOW:
             self._reorganise()
-            mask = self._allowed_rows(allowed)
-        allowed_count = int(mask.sum())
-        if self._centroids is None or allowed_count <= EXACT_BELOW // 2:
-            rows = np.flatnonzero(mask)
-            scores = self._buffer[rows] @ query if allowed is not None else self._buffer[: self._rows] @ query
-            if allowed is None:
-                scores = scores[rows]
-        else:
-            fraction = allowed_count / max(len(self), 1)
-            wanted = probes or self._default_probes()
-            if allowed is not None:  # sparser filters need more lists to find k allowed rows
-                wanted = min(len(self._centroids), int(wanted / math.sqrt(max(fraction, 1e-6))))
-            rows, scores = self._probe(query, wanted)
-            keep = mask[rows]
-            rows, scores = rows[keep], scores[keep]
+        mask = self._allowed_rows(allowed)
+        allowed_count = len(self) if allowed is None else int(mask.sum())
+        if not allowed_count:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        found: tuple[npt.NDArray[np.intp], FloatArray] | None = None
+        exact_filter = allowed is not None and allowed_count <= EXACT_BELOW // 2
+        if exact_filter:
+            pass  # few allowed rows: reading just those is cheaper than any index
+        elif self._graph is not None:
+            found = self._search_graph(query, k, mask, allowed_count, allowed is not None, probes)
+        elif self._centroids is not None:
+            found = self._search_lists(query, k, mask, allowed_count, allowed is not None, probes)
+        rows, scores = found if found is not None else self._search_exact(query, mask, allowed_count)
         best = _top(scores, k)
         return self._keys[rows[best]].copy(), scores[best].astype(np.float32)
 
-    def _default_probes(self) -> int:
-        # About 1/32 of the lists: recall@10 >= 0.98 measured at 75k..1M (docs/notes/vector-index.md).
-        assert self._centroids is not None
-        return max(16, len(self._centroids) // 32)
+    def _search_exact(
+        self, query: FloatArray, mask: npt.NDArray[np.bool_], count: int
+    ) -> tuple[npt.NDArray[np.intp], FloatArray]:
+        if count == self._rows:  # every row: no tombstones, no filter
+            return np.arange(self._rows), _dot(self._buffer[: self._rows], query)
+        rows = np.flatnonzero(mask)
+        if 4 * count >= self._rows:  # most rows: one pass beats gathering them
+            return rows, _dot(self._buffer[: self._rows], query)[rows]
+        scores = np.empty(len(rows), dtype=np.float32)
+        for start in range(0, len(rows), _CHUNK):  # gathered a chunk at a time: no 77 MB copy at 1M
+            scores[start : start + _CHUNK] = _dot(self._buffer[rows[start : start + _CHUNK]], query)
+        return rows, scores
 
-    def _probe(self, query: FloatArray, probes: int) -> tuple[npt.NDArray[np.intp], FloatArray]:
-        """Rows and scores from the `probes` nearest lists and the whole unsorted tail."""
+    def _search_graph(
+        self,
+        query: FloatArray,
+        k: int,
+        mask: npt.NDArray[np.bool_],
+        allowed_count: int,
+        filtered: bool,
+        effort: int | None,
+    ) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
+        """Graph candidates and the tail, scored exactly; None when a filter left fewer than k."""
+        assert self._graph is not None
+        wanted = GRAPH_OVERSAMPLE * k
+        if filtered:  # enough candidates that about GRAPH_OVERSAMPLE * k of them are allowed
+            wanted = math.ceil(wanted * len(self) / allowed_count)
+        wanted = min(wanted, len(self._graph))
+        graph: Any = self._graph  # usearch 2.26's setter is untyped: mypy takes it for read-only
+        graph.expansion_search = max(effort or GRAPH_EXPANSION_SEARCH, wanted)
+        if wanted:
+            found = self._graph.search(query, wanted, threads=1).keys.view(np.int64)
+        else:  # every graph row was removed since the graph was built
+            found = np.zeros(0, dtype=np.int64)
+        get = self._row_of_key.get
+        rows = np.fromiter((get(key, -1) for key in found.tolist()), dtype=np.intp, count=len(found))
+        rows = rows[rows >= 0]
+        if filtered:
+            rows = rows[mask[rows]]
+        tail = self._covered_rows + np.flatnonzero(mask[self._covered_rows : self._rows])
+        rows = np.concatenate([rows, tail])
+        if filtered and len(rows) < min(k, allowed_count):
+            return None
+        return rows, _dot(self._buffer[rows], query)
+
+    def _search_lists(
+        self,
+        query: FloatArray,
+        k: int,
+        mask: npt.NDArray[np.bool_],
+        allowed_count: int,
+        filtered: bool,
+        probes: int | None,
+    ) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
+        """Rows of the nearest lists and the tail, scored; None when a filter left fewer than k."""
         assert self._centroids is not None
-        nearest = _top(self._centroids @ query, probes)
-        starts, ends = self._list_starts[nearest], self._list_starts[nearest + 1]
-        parts = [self._buffer[s:e] @ query for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-        row_parts = [np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-        if self._rows > self._sorted_rows:
-            parts.append(self._buffer[self._sorted_rows : self._rows] @ query)
-            row_parts.append(np.arange(self._sorted_rows, self._rows))
-        return np.concatenate(row_parts), np.concatenate(parts)
+        wanted = probes or max(16, len(self._centroids) // 32)  # recall@10 0.98 at 75k (the note)
+        if filtered:  # sparser filters need more lists to find k allowed rows
+            fraction = allowed_count / max(len(self), 1)
+            wanted = min(len(self._centroids), int(wanted / math.sqrt(max(fraction, 1e-6))))
+        nearest = _top(_dot(self._centroids, query), wanted)
+        starts, ends = self._list_starts[nearest].tolist(), self._list_starts[nearest + 1].tolist()
+        parts = [_dot(self._buffer[s:e], query) for s, e in zip(starts, ends, strict=True)]
+        row_parts = [np.arange(s, e) for s, e in zip(starts, ends, strict=True)]
+        if self._rows > self._covered_rows:
+            parts.append(_dot(self._buffer[self._covered_rows : self._rows], query))
+            row_parts.append(np.arange(self._covered_rows, self._rows))
+        rows, scores = np.concatenate(row_parts), np.concatenate(parts)
+        keep = mask[rows]
+        if filtered and int(keep.sum()) < min(k, allowed_count):
+            return None
+        return rows[keep], scores[keep]
 
     def _allowed_rows(self, allowed: Allowed) -> npt.NDArray[np.bool_]:
         live = self._live[: self._rows]
@@ -315,7 +633,7 @@ class VectorIndex:
             return live
         keys = self._keys[: self._rows]
         if isinstance(allowed, np.ndarray):
-            inside = keys < len(allowed)
+            inside = (keys >= 0) & (keys < len(allowed))
             mask = np.zeros(self._rows, dtype=bool)
             mask[inside] = allowed[keys[inside]]
             return mask & live
