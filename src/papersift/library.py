@@ -467,7 +467,10 @@ class Library:
         if semantic is None:
             matches = index.search(query, limit=limit, offset=offset, phrase_check=self._check_phrases)
             ranked = list(zip(matches.pks, matches.scores, strict=True))
-            return self._results(ranked, query, matches.total, offset, "keyword", snippets)
+            # A query of filters only lists papers newest first in every mode; otherwise meaning
+            # was asked for but the model is missing, and the results say they are keyword-only.
+            used: SearchMode = mode if not query.meaning_text.strip() else "keyword"
+            return self._results(ranked, query, matches.total, offset, used, snippets)
 
         depth = max(FUSION.depth, offset + limit)
         allowed = index.allowed_pks(query)
