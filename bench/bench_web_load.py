@@ -31,10 +31,13 @@ has an error; the home page needs the rate and no error.
 
 Run:   .venv/bin/python bench/bench_web_load.py [--db PATH | --cache DIR] [--data PATH]
            [--workers 1 2] [--duration 20] [--endpoints home api-hybrid ...] [--quick]
-           [--generator wrk|locust] [--json PATH]
+           [--kinds title author topic paragraph] [--generator wrk|locust]
+           [--wait-quiet SECONDS] [--json PATH] [--keep-logs DIR]
        --db: a database of the crawl with its embeddings (the server opens it; nothing is
        written but the keyword index beside it, if stale). Without --db it is built in --cache
        as bench_semantic.py does (about 20 minutes on 2 cores, once). --quick: 5-second runs.
+       --wait-quiet: on a shared machine, wait before each run until other processes are idle.
+       The whole run (2 worker counts x 6 endpoints x 2 runs of 20 s) takes about 10 minutes.
 """
 
 from __future__ import annotations
@@ -665,9 +668,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_data_argument(parser)
     parser.add_argument("--db", type=Path, help="a database of the crawl with its embeddings")
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "papersift-arxiv")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "papersift-arxiv",
+        help="where to build the database without --db (bench_semantic.py's)",
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="server processes (1 2)")
-    parser.add_argument("--endpoints", nargs="+", help=f"which of them ({' '.join(DEFAULT_ENDPOINTS)})")
+    parser.add_argument(
+        "--endpoints", nargs="+", help=f"which of them ({' '.join(DEFAULT_ENDPOINTS)}; also hf-search)"
+    )
     parser.add_argument(
         "--kinds",
         nargs="+",

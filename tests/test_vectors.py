@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +98,7 @@ def test_saved_index_reopens_with_the_same_answers(tmp_path: Path, regime: str) 
     index.add([5_000], clustered(1, seed=9))  # an unsorted tail row, sorted in by save
     index.covers_sequence = 42
     index.save()
-    assert index.graph_path().exists() == (regime == "graph")
+    assert index._graph_path().exists() == (regime == "graph")
     again = VectorIndex.open(path, DIMENSION)
     assert len(again) == 3_001
     assert again.covers_sequence == 42
@@ -112,14 +115,14 @@ def test_a_missing_or_stale_graph_file_is_rebuilt(
     index = VectorIndex.open(path, DIMENSION)
     index.add(np.arange(3_000), data)
     index.save()
-    shutil.copy(index.graph_path(), tmp_path / "old.usearch")
+    shutil.copy(index._graph_path(), tmp_path / "old.usearch")
     moved = clustered(1, seed=11)[0]
     index.add([17], moved)  # same keys and count: only the marker tells the graphs apart
     index.save()
     index.save()  # an unchanged graph is not written again
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.usearch", "v.npz", "v.usearch"]
     # A crash between writing the graph and the matrix leaves a graph from another save.
-    shutil.copy(tmp_path / "old.usearch", index.graph_path())
+    shutil.copy(tmp_path / "old.usearch", index._graph_path())
     with caplog.at_level(logging.WARNING, logger="papersift.vectors"):
         stale = VectorIndex.open(path, DIMENSION)
     assert "another matrix" in caplog.text
@@ -127,7 +130,7 @@ def test_a_missing_or_stale_graph_file_is_rebuilt(
     assert stale.search(moved, 1)[0].tolist() == [17]  # rebuilt on first use
     assert stale._graph is not None
     stale.save()
-    index.graph_path().unlink()
+    index._graph_path().unlink()
     missing = VectorIndex.open(path, DIMENSION)
     assert missing._graph is None
     assert missing.search(moved, 1)[0].tolist() == [17]
@@ -175,7 +178,7 @@ def test_graph_follows_growth_removal_and_churn(tmp_path: Path, graph_only: None
         assert index.search(query, 1)[1][0] == pytest.approx(1.0, abs=1e-5)
     index.remove(np.arange(0, 2_000))  # below the threshold again: exact, and the file goes
     index.save()
-    assert index._graph is None and not index.graph_path().exists()
+    assert index._graph is None and not index._graph_path().exists()
     found = index.search(data[2_500], 5)[0]
     assert found[0] == 2_500 and set(found.tolist()) <= set(range(2_000, 2_900))
 
@@ -236,6 +239,16 @@ def test_without_usearch_large_indexes_use_the_lists_and_say_so(
     assert index._centroids is not None
 
 
+def test_usearch_then_the_embedder_in_one_process() -> None:
+    # A server may open a large index (usearch) before it embeds its first query (onnxruntime):
+    # usearch 2.26.2-2.26.6 make that second import segfault, hence the pin in pyproject.toml.
+    if importlib.util.find_spec("usearch") is None or importlib.util.find_spec("onnxruntime") is None:
+        pytest.skip("needs usearch and onnxruntime")  # found, not imported: here is where it crashed
+    code = "import usearch.index, onnxruntime"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+
+
 def test_empty_index_and_wrong_dimension(tmp_path: Path) -> None:
     index = VectorIndex.open(tmp_path / "missing.npz", DIMENSION)
     assert len(index) == 0
@@ -278,7 +291,7 @@ def test_a_failed_graph_save_leaves_the_old_files(
     index = VectorIndex.open(path, DIMENSION)
     index.add(np.arange(3_000), clustered(3_000))
     index.save()
-    before = path.read_bytes(), index.graph_path().read_bytes()
+    before = path.read_bytes(), index._graph_path().read_bytes()
     index.add([5], clustered(1, seed=8))
 
     def crash(*args: object, **kwargs: object) -> None:
@@ -287,7 +300,7 @@ def test_a_failed_graph_save_leaves_the_old_files(
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         index.save()
-    assert (path.read_bytes(), index.graph_path().read_bytes()) == before
+    assert (path.read_bytes(), index._graph_path().read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.npz", "v.usearch"]
     monkeypatch.undo()
     assert VectorIndex.open(path, DIMENSION)._graph is not None

@@ -3,40 +3,41 @@
 Three regimes, chosen by size; every choice is measured in docs/notes/vector-index.md
 (bench/bench_vectors.py):
 
-- Below `EXACT_BELOW` (100k papers; the shared arXiv set is 75k): exact search, one
-  matrix-vector product. A few milliseconds, recall 1.0, exact filters, nothing to build.
-- Above it, with the `large` extra installed (`pip install 'papersift[large]'`, which brings
-  usearch): an HNSW graph over 8-bit copies of the vectors proposes `GRAPH_OVERSAMPLE`× more
-  candidates than asked for, and exact scores from the float32 matrix pick the best of them.
-  Why usearch: wheels for every platform (hnswlib has none and compiles at install), smaller
-  than faiss, removal and replacement by key, save/load. Why 8-bit vectors plus rescoring:
-  the graph then costs ~0.5 GB at 1M instead of 1.7 GB (float32), builds several times faster,
-  and rescoring repairs the order errors of the 8-bit distances. At 1M synthetic vectors the
-  last full runs gave p50 0.6-1.0 ms and ~2.3 GB serving memory (matrix 1.5 GB + graph) but
-  recall@10 only 0.84 (flat topics) / 0.92 (nested topics): short of 0.98, being tuned (see the
-  note's last section).
+- Below `EXACT_BELOW` (100k papers; the arXiv crawl is 75k): exact search, one matrix-vector
+  product. 3.4 ms p50 at 75k, recall 1.0, exact filters, nothing to build, no dependency.
+- Above it, with the `large` extra (`pip install 'papersift[large]'`: usearch): an HNSW graph over
+  8-bit copies of the vectors proposes `GRAPH_OVERSAMPLE` × k candidates, and exact scores from
+  the float32 matrix pick the best (so scores are exact cosines). Why usearch: wheels for every
+  platform (hnswlib has none and compiles at install), smaller than faiss (13 vs 19 MB of
+  wheels), removal and replacement by key, save/load. Why 8-bit plus rescoring: as good as f16
+  at choosing candidates, half the graph's memory, a quarter of its build time. Measured at 1M
+  (synthetic, 2 busy cores): recall@10 0.983-0.995, p50 0.8-2.2 ms, serving RSS 2.4 GB, build
+  5-14 min. Why a graph rather than the lists below: on the real embeddings (75k) the graph
+  reaches 0.999 and the lists 0.968; synthetic topics flatter the lists (see the note). usearch
+  2.26.2-2.26.6 make a later `import onnxruntime` segfault, hence `<2.26.2` in the extra.
 - Above it without usearch: an inverted-file index (k-means lists, probe the nearest few) over
-  the *same* matrix, with a one-line warning. Dependency-free, but at 1M it measured recall@10
-  0.93 and p50 15 ms, short of the 0.98 / 10 ms targets.
+  the *same* matrix, with a one-line warning. Dependency-free; at 1M 7 ms p50, recall 0.93.
 
-Filtered search (`allowed`) never returns a disallowed key in any regime: it is exact over the
-allowed rows when they are few (gathering them costs less than a graph walk that must skip
-most of what it finds), otherwise the graph is asked for `GRAPH_OVERSAMPLE * k / fraction`
-candidates and filtered afterwards, falling back to exact when fewer than k are allowed.
+Filtered search (`allowed`) never returns a disallowed key in any regime: exact over the allowed
+rows when they are at most `EXACT_BELOW // 2` (50k allowed rows cost 9 ms at 1M; a graph walk that
+must skip most of what it finds is no faster and less exact), otherwise the index is asked for
+k / fraction × `GRAPH_OVERSAMPLE` candidates, filtered, and the search is exact when fewer than k
+pass.
 
-Single-query products go through `np.einsum`, not BLAS: OpenBLAS splits a matrix-vector
-product over its threads, and on a busy machine one descheduled thread stalls the query for
-a timeslice (~15 ms measured); einsum runs on the calling thread, as fast as one BLAS thread,
-and changes no process-wide setting.
+Single-query products go through `np.einsum`, not BLAS: OpenBLAS splits a matrix-vector product
+over its threads, and as soon as another process wants the second core the query waits for a
+timeslice (75k: 5.8 ms p50 with two threads, 3.4 ms with einsum; 1.9 ms with two threads on an
+idle core). einsum is as fast as one BLAS thread and changes no process-wide setting.
 
-Rows are papers' store keys (`pk`). The matrix is the source of truth and the only thing the
-`.npz` file needs; the graph is saved beside it (`<stem>.usearch`) so that opening a 1M index
-does not rebuild it, and is rebuilt when missing or from another save. The first
-`_covered_rows` rows are in the approximate structure (the graph, or the lists, grouped by list
-with `_list_starts` giving each list's slice); rows added since form a tail that every search
-scans exactly, so `add` is an append. Replaced and removed rows are tombstones until the next
-reorganisation. The index is a cache of the store: `covers_sequence` says which change of the
-store it reflects, as for the keyword index.
+Rows are papers' store keys (`pk`). The matrix is the source of truth and all the `.npz` file
+needs; the graph is saved beside it (`<stem>.usearch`) so that opening a 1M index does not
+rebuild it (5-14 min), and is rebuilt when missing or left by another save. The first
+`_covered_rows` rows are in the graph or the lists (grouped by list, `_list_starts` giving each
+list's slice); rows added since form a tail that every search scans exactly, so `add` is an
+append. Replaced and removed rows are tombstones until the next reorganisation. Buffers keep
+spare rows, which cost no memory until written, so growing rarely copies the matrix. The index
+is a cache of the store: `covers_sequence` says which change of the store it reflects, as for
+the keyword index.
 """
 
 from __future__ import annotations
@@ -70,8 +71,11 @@ TAIL_LIMIT = 20_000
 RETRAIN_GROWTH = 4.0
 # The HNSW graph (usearch), tuned at 75k and 1M in docs/notes/vector-index.md.
 GRAPH_DTYPE = "i8"
-GRAPH_CONNECTIVITY = 16
-GRAPH_EXPANSION_ADD = 128
+# 32 links and expansion 256 while adding: recall@10 at 1M 0.983 (flat topics) and 0.995
+# (nested), where usearch's default 16 / 128 reached 0.841 and 0.923; the price is a 3x longer
+# build and +0.12 GB.
+GRAPH_CONNECTIVITY = 32
+GRAPH_EXPANSION_ADD = 256
 GRAPH_EXPANSION_SEARCH = 256
 # The graph proposes this many candidates per wanted neighbour; exact float32 scores pick the
 # best, which makes up for the coarse 8-bit distances the graph is walked with.
@@ -224,7 +228,7 @@ class VectorIndex:
                 index = cls(path, dimension)
         return index
 
-    def graph_path(self) -> Path:
+    def _graph_path(self) -> Path:
         """Where the graph is saved beside the matrix (used above `EXACT_BELOW` with usearch)."""
         return self.path.with_suffix(".usearch")
 
@@ -259,7 +263,7 @@ class VectorIndex:
         graph_class = _graph_class()
         if graph_class is None:
             return
-        path = self.graph_path()
+        path = self._graph_path()
         try:
             with open(path, "rb") as stream:
                 stream.seek(-len(_GRAPH_TRAILER) - 8, os.SEEK_END)
@@ -298,12 +302,12 @@ class VectorIndex:
                 graph_removed=np.asarray([self._graph_removed], dtype=np.int64),
             )
         if self._graph is None:
-            self.graph_path().unlink(missing_ok=True)
+            self._graph_path().unlink(missing_ok=True)
 
     def _save_graph(self) -> int:
         """Write the graph beside the matrix (atomically) unless it is unchanged since."""
         assert self._graph is not None
-        path = self.graph_path()
+        path = self._graph_path()
         if self._graph_nonce and path.exists():
             return self._graph_nonce
         nonce = secrets.randbits(63) | 1
@@ -513,11 +517,16 @@ class VectorIndex:
         self._trained_at = 0
 
     def _sort_into_lists(self, rows: npt.NDArray[np.intp], centroids: FloatArray, counts: KeyArray) -> None:
-        self._buffer = np.ascontiguousarray(self._buffer[rows])
-        self._keys = self._keys[rows]
-        self._rows = len(rows)
-        self._live = np.ones(self._rows, dtype=bool)
-        self._row_of_key = {int(key): row for row, key in enumerate(self._keys.tolist())}
+        buffer = np.empty((_spare(len(rows)), self.dimension), dtype=np.float32)
+        for start in range(0, len(rows), _CHUNK * 16):  # no whole-matrix temporary besides `buffer`
+            part = rows[start : start + _CHUNK * 16]
+            buffer[start : start + len(part)] = self._buffer[part]
+        keys = np.empty(len(buffer), dtype=np.int64)
+        keys[: len(rows)] = self._keys[rows]
+        self._buffer, self._keys, self._rows = buffer, keys, len(rows)
+        self._live = np.zeros(len(buffer), dtype=bool)
+        self._live[: self._rows] = True
+        self._row_of_key = {int(key): row for row, key in enumerate(keys[: self._rows].tolist())}
         self._centroids = centroids
         self._list_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._covered_rows = self._rows
