@@ -16,33 +16,59 @@ wrk`) or, without wrk, locust in headless mode (`pip install -e .[bench]`). Each
 
 Endpoints: the home page `/`; HTML search `/search?q=` and JSON search `/api/search?q=`, each in
 hybrid (the default) and keyword mode; the paper page `/papers/{id}` (which also finds similar
-papers). Queries are bench_search.py's realistic mix (titles, authors, topics with filters,
-150-300-word paragraphs, cut at the 2,000 characters the app accepts), 1,000 of them from five
-seeds, shuffled; paper pages are 1,000 random papers.
+papers). Paper pages are 1,000 random papers, the same list for warm-up, max and paced runs.
+
+Searches the server has not seen. The server keeps the vectors of the last 1,024 queries it
+embedded (an LRU per worker process), so a benchmark cycling through a small list of queries would
+measure cache hits, not searches. Queries here are bench_search.py's generator
+(`make_queries(papers, SEED + s)` for s = 0, 1, 2, ... until there are enough), cut at the 2,000
+characters the app accepts, deduplicated and shuffled; every search endpoint and every mix gets
+its own three disjoint lists: 1,000 for its warm-up, 5,000 for its max run, 5,000 for its paced
+run. No query is sent by two endpoints, two mixes or two phases, and within a run each connection
+walks its own stride of the list (connection c of C sends queries c, c + C, c + 2C, ...), so a
+query comes back only once a run has sent the whole list: by then the thousands of queries since
+have pushed it out of the cache. The paced run (200/s for 20 s) sends 4,000 of its 5,000; a max
+run faster than 250/s goes round its list, which the per-run line reports.
+
+Query mixes (--mix, both by default), each run as its own row, `[web]` or `[stress]`:
+
+  web     titles, authors and topics as bench_search.py makes them, with its 150-300-word
+          paragraphs kept to 5% of the queries: a search box's traffic is mostly a few words,
+          and pasting an abstract ("papers like this text") is the rare case. This share is our
+          assumption, not measured from a query log (papersift has none yet).
+  stress  bench_search.py's mix as it is: per seed 80 title, 40 author, 40 topic and 40 paragraph
+          queries, so 20% are paragraphs, which cost the most to embed (about 6 times a short
+          query's CPU): the worst plausible traffic.
+
+--kinds keeps only some kinds of query within each mix. The home and paper pages run once, not
+per mix (they take no query).
 
 The load generator runs on the same 2 cores as the server, so the CPU used by the server, by the
 generator and by everything else is measured over each run (cores = CPU seconds / wall seconds)
 and printed: a generator eating a core would make the server look slower than it is, and another
 busy process on the machine makes the figures worthless (the script warns).
 
-The bar is judged on `/api/search` (hybrid and keyword) and on HTML search: ok when the max run
-reaches the rate, the paced run keeps up with it (>= 97%), its p99 is <= 100 ms, and neither run
-has an error; the home page needs the rate and no error.
+The bar is judged on `/api/search` (hybrid and keyword) and on HTML search, in each mix: ok when
+the max run reaches the rate, the paced run keeps up with it (>= 97%), its p99 is <= 100 ms, and
+neither run has an error; the home page needs the rate and no error.
 
 Run:   .venv/bin/python bench/bench_web_load.py [--db PATH | --cache DIR] [--data PATH]
            [--workers 1 2] [--duration 20] [--endpoints home api-hybrid ...] [--quick]
-           [--kinds title author topic paragraph] [--generator wrk|locust]
+           [--mix web stress] [--kinds title author topic paragraph] [--generator wrk|locust]
            [--wait-quiet SECONDS] [--json PATH] [--keep-logs DIR]
        --db: a database of the crawl with its embeddings (the server opens it; nothing is
        written but the keyword index beside it, if stale). Without --db it is built in --cache
        as bench_semantic.py does (about 20 minutes on 2 cores, once). --quick: 5-second runs.
        --wait-quiet: on a shared machine, wait before each run until other processes are idle.
-       The whole run (2 worker counts x 6 endpoints x 2 runs of 20 s) takes about 10 minutes.
+       The whole run (2 worker counts x (4 search endpoints x 2 mixes + 2 pages) x a 3-second
+       warm-up and 2 runs of 20 s) takes about 16 minutes; making the queries (88,000 by default)
+       about 5 s of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -55,9 +81,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import quote, quote_plus
 
 from _common import REPO, add_data_argument, percentile
@@ -69,8 +97,28 @@ TARGET_HOME_RPS = 300.0
 NOISY = 0.15  # cores used by other processes during a run beyond which its figures are marked "!"
 KEEP_UP = 0.97  # a paced run "keeps up" when it completes this share of the requests it was due
 MAX_QUERY = 2000  # characters the app accepts in `q` (pages.MAX_QUERY, api.MAX_QUERY)
-QUERY_SEEDS = 5  # bench_search.make_queries gives 200 queries a seed
 MODEL = "all-MiniLM-L6-v2"
+
+# Queries of each search endpoint in each mix, by phase: disjoint lists, each longer than what the
+# server's query-vector cache holds (1,024 per worker, papersift.search.semantic.QUERY_CACHE_SIZE).
+WARM_UP_QUERIES = 1000
+MAX_QUERIES = 5000
+PACED_QUERIES = 5000
+PHASES = {"warm-up": WARM_UP_QUERIES, "max": MAX_QUERIES, "paced": PACED_QUERIES}
+QUERIES_PER_ENDPOINT = sum(PHASES.values())
+# The share of paragraph queries in each mix; None: as bench_search.make_queries makes them (20%).
+MIXES: dict[str, float | None] = {"web": 0.05, "stress": None}
+
+SEARCHES = {  # name: (label, path of a URL-quoted query)
+    "html-hybrid": ("/search hybrid", "/search?q={}"),
+    "html-keyword": ("/search keyword", "/search?q={}&mode=keyword"),
+    "api-hybrid": ("/api/search hybrid", "/api/search?q={}"),
+    "api-keyword": ("/api/search keyword", "/api/search?q={}&mode=keyword"),
+    "hf-search": ("/api/papers/search", "/api/papers/search?q={}&limit=10"),
+}
+UNJUDGED = {"hf-search", "paper"}  # measured, not part of the issue's bar
+ENDPOINTS = ["home", *SEARCHES, "paper"]
+DEFAULT_ENDPOINTS = ["home", "html-hybrid", "html-keyword", "api-hybrid", "api-keyword", "paper"]
 
 
 @dataclass
@@ -80,45 +128,126 @@ class Endpoint:
     target_rps: float
     target_p99_ms: float | None  # None: no latency bar
     judged: bool  # part of the issue's bar
-    paths: list[str] = field(default_factory=list)
+    mix: str | None = None  # the query mix of a search endpoint; None for the pages
+    paths: dict[str, list[str]] = field(default_factory=dict)  # by phase (PHASES)
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return self.name, self.mix
 
 
-def endpoints(papers: list[dict[str, Any]], seed: int, kinds: list[str] | None = None) -> dict[str, Endpoint]:
+@dataclass
+class QueryPool:
+    queries: list[tuple[str, str]]  # (kind, query), distinct, in the order they were made
+    seeds: range  # of bench_search.make_queries, from SEED
+
+
+def query_pools(
+    papers: list[dict[str, Any]], sizes: dict[str, int], kinds: list[str] | None = None
+) -> dict[str, QueryPool]:
+    """At least `sizes[mix]` distinct queries for each mix; no query is in two mixes."""
+    import bench_search
+
+    seen: set[str] = set()
+    seeds = itertools.count()
+    # make_queries recounts the topic vocabulary of all the titles on each call: 0.21 s a seed over
+    # the 74,728 papers, of which 0.20 s is that count (measured), so about 105 s for the ~500 seeds
+    # of the 88,000 queries of a default run. The vocabulary depends on the papers only: count it
+    # once, and those 88,000 take 4.4 s (11,000 for one endpoint in one mix: about 0.6 s).
+    common = bench_search._common_words(papers)
+    pools = {}
+    with mock.patch.object(bench_search, "_common_words", return_value=common):
+        for mix, size in sizes.items():
+            pools[mix] = _pool(papers, MIXES[mix], size, kinds, seen, seeds)
+    return pools
+
+
+def _pool(
+    papers: list[dict[str, Any]],
+    share: float | None,
+    size: int,
+    kinds: list[str] | None,
+    seen: set[str],
+    seeds: Iterator[int],
+) -> QueryPool:
+    """Distinct queries not in `seen` from the next seeds, paragraphs kept to `share` of them."""
     from bench_search import SEED, make_queries
 
-    queries = [
-        q
-        for s in range(QUERY_SEEDS)
-        for kind, q in make_queries(papers, SEED + s)
-        if kinds is None or kind in kinds
-    ]
-    random.Random(seed).shuffle(queries)
-    queries = [_cut(q) for q in queries]
+    if not any(kind != "paragraph" for kind in kinds or KINDS):
+        share = None  # only paragraphs: nothing to keep them a share of
+    queries: list[tuple[str, str]] = []
+    others = paragraphs = barren = 0
+    first = last = -1
+    while len(queries) < size:
+        last = next(seeds)
+        first = last if first < 0 else first
+        before = len(queries)
+        for kind, made in make_queries(papers, SEED + last):
+            query = _cut(made)
+            if (kinds is not None and kind not in kinds) or query in seen:
+                continue
+            if kind == "paragraph":
+                # make_queries makes the other kinds first: keep paragraphs within the share so far
+                if share is not None and paragraphs + 1 > share / (1 - share) * others:
+                    continue
+                paragraphs += 1
+            else:
+                others += 1
+            seen.add(query)
+            queries.append((kind, query))
+        barren = barren + 1 if len(queries) == before else 0
+        if barren >= 20:
+            sys.exit(
+                f"only {len(queries):,} distinct queries of kinds {kinds} after {last - first + 1} seeds; "
+                f"{size:,} needed"
+            )
+    return QueryPool(queries, range(first, last + 1))
+
+
+def endpoints(
+    papers: list[dict[str, Any]],
+    names: list[str],
+    mixes: list[str],
+    seed: int,
+    kinds: list[str] | None = None,
+) -> tuple[list[Endpoint], dict[str, QueryPool]]:
+    """What to run, in order: each search endpoint once per mix (adjacent), the pages once."""
+    searches = [n for n in names if n in SEARCHES]
+    pools = query_pools(papers, {m: len(searches) * QUERIES_PER_ENDPOINT for m in mixes}, kinds)
+    shuffled = {}
+    for mix, pool in pools.items():
+        shuffled[mix] = [q for _, q in pool.queries]
+        random.Random(seed).shuffle(shuffled[mix])
     ids = [p["id"] for p in random.Random(seed + 1).sample(papers, min(1000, len(papers)))]
-    search = [quote_plus(q) for q in queries]
-    table = [
-        Endpoint("home", "home /", TARGET_HOME_RPS, None, True, ["/"]),
-        Endpoint("html-hybrid", "/search hybrid", TARGET_SEARCH_RPS, TARGET_SEARCH_P99_MS, True),
-        Endpoint("html-keyword", "/search keyword", TARGET_SEARCH_RPS, TARGET_SEARCH_P99_MS, True),
-        Endpoint("api-hybrid", "/api/search hybrid", TARGET_SEARCH_RPS, TARGET_SEARCH_P99_MS, True),
-        Endpoint("api-keyword", "/api/search keyword", TARGET_SEARCH_RPS, TARGET_SEARCH_P99_MS, True),
-        Endpoint("hf-search", "/api/papers/search", TARGET_SEARCH_RPS, TARGET_SEARCH_P99_MS, False),
-        Endpoint("paper", "/papers/{id}", TARGET_SEARCH_RPS, None, False),
-    ]
-    paths = {
-        "html-hybrid": [f"/search?q={q}" for q in search],
-        "html-keyword": [f"/search?q={q}&mode=keyword" for q in search],
-        "api-hybrid": [f"/api/search?q={q}" for q in search],
-        "api-keyword": [f"/api/search?q={q}&mode=keyword" for q in search],
-        "hf-search": [f"/api/papers/search?q={q}&limit=10" for q in search],
-        "paper": [f"/papers/{quote(i, safe='/')}" for i in ids],
-    }
-    for endpoint in table:
-        endpoint.paths = paths.get(endpoint.name, endpoint.paths)
-    return {e.name: e for e in table}
-
-
-DEFAULT_ENDPOINTS = ["home", "html-hybrid", "html-keyword", "api-hybrid", "api-keyword", "paper"]
+    pages = {"home": ["/"], "paper": [f"/papers/{quote(i, safe='/')}" for i in ids]}
+    table: list[Endpoint] = []
+    for name in names:
+        if name in pages:
+            target = TARGET_HOME_RPS if name == "home" else TARGET_SEARCH_RPS
+            label = "home /" if name == "home" else "/papers/{id}"
+            lists = dict.fromkeys(PHASES, pages[name])  # one list for all phases: nothing to cache
+            table.append(Endpoint(name, label, target, None, name not in UNJUDGED, None, lists))
+            continue
+        label, template = SEARCHES[name]
+        for mix in mixes:
+            offset = searches.index(name) * QUERIES_PER_ENDPOINT
+            lists = {}
+            for phase, size in PHASES.items():
+                part = shuffled[mix][offset : offset + size]
+                lists[phase] = [template.format(quote_plus(q)) for q in part]
+                offset += size
+            table.append(
+                Endpoint(
+                    name,
+                    f"{label} [{mix}]",
+                    TARGET_SEARCH_RPS,
+                    TARGET_SEARCH_P99_MS,
+                    name not in UNJUDGED,
+                    mix,
+                    lists,
+                )
+            )
+    return table, pools
 
 
 def _cut(query: str) -> str:
@@ -243,7 +372,9 @@ class Server:
 
 # -- the load generators ----------------------------------------------------------------------
 
-# wrk: one connection per thread, so a thread's globals are its connection's. `delay()` holds each
+# wrk: one connection per thread, so a thread's globals are its connection's. Each connection walks
+# its own stride of the list (connection n of C sends paths n, n + C, n + 2C, ..., then goes round),
+# so no two connections send the same path until the list is used up. `delay()` holds each
 # request until it is due (paced runs); latency is measured here, from the send and from when
 # the request was due (the later of the two never exceeds the schedule: see `request`).
 WRK_SCRIPT = r"""
@@ -267,11 +398,13 @@ function setup(thread)
 end
 
 function init(args)
-  local rate, connections = tonumber(args[2]), tonumber(args[3])
+  local rate = tonumber(args[2])
+  connections = tonumber(args[3])
   out_path = args[4]
   paths = {}
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
-  position = ((number - 1) * 7919) % #paths  -- each connection starts elsewhere in the list
+  -- connection `number` sends paths[number], paths[number + connections], ... (see `request`)
+  position = number - connections
   interval = rate > 0 and connections * 1000000 / rate or 0
   math.randomseed(number)
   next_at = now_us() + math.random() * interval  -- connections spread over the first interval
@@ -292,7 +425,8 @@ function request()
     if next_at < sent_at then due_at = next_at end  -- late: the wait counts
     next_at = next_at + interval
   end
-  position = position % #paths + 1
+  position = position + connections
+  if position > #paths then position = (position - 1) % #paths + 1 end  -- round the list again
   return wrk.format("GET", paths[position])
 end
 
@@ -315,10 +449,10 @@ end
 """
 
 LOCUSTFILE = r"""
-import os, random, time
+import itertools, os, time
 from locust import FastHttpUser, constant_throughput, events, task
 
-PATHS = open(os.environ["BENCH_PATHS"], encoding="utf-8").read().split("\n")
+PATHS = [p for p in open(os.environ["BENCH_PATHS"], encoding="utf-8").read().split("\n") if p]
 RATE = float(os.environ["BENCH_RATE"])
 USERS = int(os.environ["BENCH_USERS"])
 RECORDS = []
@@ -326,13 +460,14 @@ RECORDS = []
 
 class Client(FastHttpUser):
     wait_time = constant_throughput(RATE / USERS) if RATE > 0 else (lambda self: 0)
+    numbers = itertools.count()  # user n of USERS sends paths n, n + USERS, n + 2 USERS, ...
 
     def on_start(self):
-        self.position = random.randrange(len(PATHS))
+        self.position = next(Client.numbers) - USERS
 
     @task
     def get(self):
-        self.position = (self.position + 1) % len(PATHS)
+        self.position = (self.position + USERS) % len(PATHS)
         started = time.perf_counter()
         with self.client.get(PATHS[self.position], name="load", catch_response=True) as response:
             status = response.status_code or 0
@@ -507,30 +642,38 @@ def verdict(endpoint: Endpoint, best: Run, paced: Run | None) -> tuple[bool, str
     return not reasons, "; ".join(reasons)
 
 
+Results = dict[tuple[str, str | None, int, str], Run]  # (endpoint, mix, workers, phase)
+
+
+def label_width(table: list[Endpoint], extra: int = 0) -> int:
+    return max(22, max(len(e.label) for e in table) + extra + 2)
+
+
 def print_table(
-    title: str, rows: list[str], labels: dict[str, str], worker_counts: list[int], cell: Any, header: str
+    title: str,
+    rows: list[Endpoint],
+    label: Callable[[Endpoint], str],
+    worker_counts: list[int],
+    cell: Callable[[Endpoint, int], str],
+    header: str,
 ) -> None:
     width = len(header)
+    first = max(22, max(len(label(e)) for e in rows) + 2)
     print(f"\n{title}")
-    print(f"{'':22}" + "".join(f"{'workers ' + str(n):^{width}}" for n in worker_counts))
-    print(f"{'endpoint':22}" + header * len(worker_counts))
-    for name in rows:
-        print(f"{labels[name]:22}" + "".join(cell(name, n) for n in worker_counts))
+    print(f"{'':{first}}" + "".join(f"{'workers ' + str(n):^{width}}" for n in worker_counts))
+    print(f"{'endpoint':{first}}" + header * len(worker_counts))
+    for endpoint in rows:
+        print(f"{label(endpoint):{first}}" + "".join(cell(endpoint, n) for n in worker_counts))
 
 
 def report(
-    results: dict[tuple[str, int, str], Run],
-    table: dict[str, Endpoint],
-    names: list[str],
-    worker_counts: list[int],
-    args: argparse.Namespace,
+    results: Results, table: list[Endpoint], worker_counts: list[int], args: argparse.Namespace
 ) -> bool:
-    labels = {n: table[n].label for n in names}
     empty = " " * 41
 
-    def figures(phase: str) -> Any:
-        def cell(name: str, workers: int) -> str:
-            run = results.get((name, workers, phase))
+    def figures(phase: str) -> Callable[[Endpoint, int], str]:
+        def cell(endpoint: Endpoint, workers: int) -> str:
+            run = results.get((*endpoint.key, workers, phase))
             if run is None:
                 return empty
             mark = "!" if run.other_cores > NOISY else " "
@@ -542,8 +685,8 @@ def report(
     print_table(
         f"max: closed loop, {args.connections} connections, {args.duration:g} s each "
         "(latency in ms from each send)",
-        names,
-        labels,
+        table,
+        lambda e: e.label,
         worker_counts,
         figures("max"),
         header,
@@ -552,17 +695,17 @@ def report(
         print_table(
             f"paced: open loop at the target rate, {args.paced_connections} connections, "
             f"{args.duration:g} s each (latency in ms from when each request was due)",
-            names,
-            {n: f"{labels[n]} @{table[n].target_rps:.0f}" for n in names},
+            table,
+            lambda e: f"{e.label} @{e.target_rps:.0f}",
             worker_counts,
             figures("paced"),
             header,
         )
 
-    def cpu(name: str, workers: int) -> str:
+    def cpu(endpoint: Endpoint, workers: int) -> str:
         text = ""
         for phase, width in (("max", 8), ("paced", 10)):
-            run = results.get((name, workers, phase))
+            run = results.get((*endpoint.key, workers, phase))
             text += (
                 f"{run.server_cores:{width}.2f}{run.generator_cores:5.2f}{run.other_cores:6.2f}  "
                 if run
@@ -572,8 +715,8 @@ def report(
 
     print_table(
         "CPU, in cores (CPU seconds per wall second; 2 cores here): server, load generator, everything else",
-        names,
-        labels,
+        table,
+        lambda e: e.label,
         worker_counts,
         cpu,
         f"{'max srv':>8}{'gen':>5}{'other':>6}  {'paced srv':>10}{'gen':>5}{'other':>6}  ",
@@ -594,14 +737,14 @@ def report(
 
     print(
         f"\ntargets: search >= {TARGET_SEARCH_RPS:.0f} req/s with p99 <= {TARGET_SEARCH_P99_MS:.0f} ms "
-        f"and no errors; home page >= {TARGET_HOME_RPS:.0f} req/s"
+        f"and no errors, in each query mix; home page >= {TARGET_HOME_RPS:.0f} req/s"
     )
+    width = label_width(table)
     all_ok = True
-    for name in names:
-        endpoint = table[name]
+    for endpoint in table:
         for workers in worker_counts:
-            best = results[(name, workers, "max")]
-            paced = results.get((name, workers, "paced"))
+            best = results[(*endpoint.key, workers, "max")]
+            paced = results.get((*endpoint.key, workers, "paced"))
             ok, why = verdict(endpoint, best, paced)
             if endpoint.judged:
                 all_ok &= ok
@@ -614,7 +757,8 @@ def report(
             )
             runs = [best, *([paced] if paced else [])]
             noise = " (! other processes were busy)" if any(r.other_cores > NOISY for r in runs) else ""
-            print(f"  {endpoint.label:22} workers {workers}: {figures_text:38} {mark} {why}{noise}".rstrip())
+            line = f"  {endpoint.label:{width}} workers {workers}: {figures_text:38} {mark} {why}{noise}"
+            print(line.rstrip())
     return all_ok
 
 
@@ -679,10 +823,17 @@ def main() -> None:
         "--endpoints", nargs="+", help=f"which of them ({' '.join(DEFAULT_ENDPOINTS)}; also hf-search)"
     )
     parser.add_argument(
+        "--mix",
+        nargs="+",
+        choices=list(MIXES),
+        default=list(MIXES),
+        help="query mixes to run each search endpoint with (web stress: both, web first)",
+    )
+    parser.add_argument(
         "--kinds",
         nargs="+",
         choices=list(KINDS),
-        help="only these kinds of query (default: all, bench_search.py's mix)",
+        help="only these kinds of query within each mix (default: all)",
     )
     parser.add_argument("--duration", type=float, help="seconds of each measured run (20; --quick: 5)")
     parser.add_argument("--warm-up", type=float, help="seconds of warm-up per endpoint (3; --quick: 1)")
@@ -716,19 +867,31 @@ def main() -> None:
         from bench_semantic import build
 
         args.db = build(args.data, args.cache)
-    names = args.endpoints or DEFAULT_ENDPOINTS
+    names = list(dict.fromkeys(args.endpoints or DEFAULT_ENDPOINTS))
+    mixes = list(dict.fromkeys(args.mix))
+    unknown = set(names) - set(ENDPOINTS)
+    if unknown:
+        sys.exit(f"unknown endpoints {sorted(unknown)}; choose from {' '.join(ENDPOINTS)}")
 
     started = time.perf_counter()
     papers = load_papers(args.db)
-    table = endpoints(papers, args.seed, args.kinds)
-    unknown = set(names) - set(table)
-    if unknown:
-        sys.exit(f"unknown endpoints {sorted(unknown)}; choose from {' '.join(table)}")
-    print(
-        f"{len(papers):,} papers in {args.db}; {len(table['api-hybrid'].paths):,} queries, "
-        f"{len(table['paper'].paths):,} paper pages (read in {time.perf_counter() - started:.1f} s)"
-    )
+    print(f"{len(papers):,} papers in {args.db} (read in {time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    table, pools = endpoints(papers, names, mixes, args.seed, args.kinds)
     del papers
+    if pools:
+        print(
+            f"queries: {sum(len(p.queries) for p in pools.values()):,} distinct, made in "
+            f"{time.perf_counter() - started:.1f} s; each search endpoint gets, per mix, "
+            + ", ".join(f"{n:,} for its {phase}" for phase, n in PHASES.items())
+        )
+    for mix, pool in pools.items():
+        shares = {k: sum(kind == k for kind, _ in pool.queries) / len(pool.queries) for k in KINDS}
+        print(
+            f"  [{mix}] {len(pool.queries):,} queries from seeds SEED+{pool.seeds.start}.."
+            f"{pool.seeds.stop - 1}: "
+            + ", ".join(f"{share:.0%} {kind}" for kind, share in shares.items() if share)
+        )
     idle = quiet_check()
     if idle > NOISY and args.wait_quiet:
         idle = wait_for_quiet(args.wait_quiet)
@@ -739,7 +902,8 @@ def main() -> None:
     if idle > NOISY:
         print(f"WARNING: other processes keep {idle:.2f} cores busy: the figures below are low")
 
-    results: dict[tuple[str, int, str], Run] = {}
+    results: Results = {}
+    width = label_width(table)
     with tempfile.TemporaryDirectory(prefix="papersift-load-") as folder:
         scratch = Path(folder)
         for workers in args.workers:
@@ -748,11 +912,15 @@ def main() -> None:
             try:
                 ready = server.start()
                 print(f"  ready in {ready:.1f} s", flush=True)
-                for name in names:
-                    endpoint = table[name]
-                    paths_file = scratch / f"{name}.txt"
-                    paths_file.write_text("\n".join(endpoint.paths) + "\n")
-                    drive(args.generator, server, paths_file, args.warm_up, args.connections, 0, scratch)
+                for endpoint in table:
+                    files = {}
+                    for phase, paths in endpoint.paths.items():
+                        # the pages reuse one list for every phase; searches have one list a phase
+                        files[phase] = scratch / f"{endpoint.name}-{endpoint.mix or 'page'}-{phase}.txt"
+                        files[phase].write_text("\n".join(paths) + "\n")
+                    drive(
+                        args.generator, server, files["warm-up"], args.warm_up, args.connections, 0, scratch
+                    )
                     phases = [("max", args.connections, 0.0)]
                     if not args.no_paced:
                         phases.append(("paced", args.paced_connections, endpoint.target_rps))
@@ -760,15 +928,21 @@ def main() -> None:
                         if args.wait_quiet:
                             wait_for_quiet(args.wait_quiet)
                         run = drive(
-                            args.generator, server, paths_file, args.duration, connections, rate, scratch
+                            args.generator, server, files[phase], args.duration, connections, rate, scratch
                         )
-                        results[(name, workers, phase)] = run
+                        results[(*endpoint.key, workers, phase)] = run
+                        rounds = run.requests / len(endpoint.paths[phase])
+                        again = (
+                            f"  (went {rounds:.1f} times round its {len(endpoint.paths[phase]):,} queries)"
+                            if endpoint.mix is not None and rounds > 1
+                            else ""
+                        )
                         print(
-                            f"  {endpoint.label:22} {phase:6} {run.rps:7.1f} req/s  p50 {run.p50:6.1f}  "
+                            f"  {endpoint.label:{width}} {phase:6} {run.rps:7.1f} req/s  p50 {run.p50:6.1f}  "
                             f"p95 {run.p95:6.1f}  p99 {run.p99:6.1f} ms  errors {run.errors}  "
                             f"cores: server {run.server_cores:.2f} "
                             f"({'+'.join(f'{c:.2f}' for c in run.process_cores) or '0'}), {args.generator} "
-                            f"{run.generator_cores:.2f}, other {run.other_cores:.2f}",
+                            f"{run.generator_cores:.2f}, other {run.other_cores:.2f}{again}",
                             flush=True,
                         )
             finally:
@@ -777,7 +951,7 @@ def main() -> None:
                     args.keep_logs.mkdir(parents=True, exist_ok=True)
                     shutil.copy(server.log, args.keep_logs / server.log.name)
 
-    all_ok = report(results, table, names, args.workers, args)
+    all_ok = report(results, table, args.workers, args)
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -788,9 +962,15 @@ def main() -> None:
                     "connections": args.connections,
                     "paced_connections": args.paced_connections,
                     "busy_before": idle,
+                    "mixes": mixes,
+                    "kinds": args.kinds,
+                    "queries_per_phase": PHASES,
+                    "query_seeds": {
+                        mix: [pool.seeds.start, pool.seeds.stop - 1] for mix, pool in pools.items()
+                    },
                     "runs": [
-                        {"endpoint": n, "workers": w, "phase": p, **vars(run)}
-                        for (n, w, p), run in results.items()
+                        {"endpoint": n, "mix": m, "workers": w, "phase": p, **vars(run)}
+                        for (n, m, w, p), run in results.items()
                     ],
                 },
                 indent=1,

@@ -487,6 +487,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from papersift.web.app import app_from_settings, create_app
+    from papersift.web.workers import balanced_sockets_available, serve_workers
 
     db = str(ctx.obj["db"])
     shown_host = f"[{host}]" if ":" in host else host
@@ -496,6 +497,15 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
             app = create_app(library, warm_up=True)
             uvicorn.run(app, host=host, port=port, proxy_headers=True)
         return
+    with _library(ctx) as library:
+        library.load_indexes()  # once here, rather than in every worker at once
+    if balanced_sockets_available():
+        try:
+            status = serve_workers(db, host, port, workers)
+        except OSError as error:  # the port is taken, the address is not this machine's, ...
+            err.print(f"[red]error:[/red] cannot listen on {escape(shown_host)}:{port}: {escape(str(error))}")
+            ctx.exit(1)
+        ctx.exit(status)
     # Worker processes import the app factory by name: the library's path goes through the environment.
     os.environ[_DB_HELP.env] = db
     uvicorn.run(

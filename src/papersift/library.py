@@ -355,6 +355,15 @@ class Library:
                     report.embedded += embedded
         return changed
 
+    def load_indexes(self) -> None:
+        """Catch the keyword and vector indexes up with the store, saving them, and load them;
+        nothing is embedded and the model is not loaded. A server does this before its workers
+        start, so that they find the files current instead of each rebuilding them."""
+        self._keyword_index()
+        semantic = self._semantic_index(required=False)
+        if semantic is not None:
+            semantic.vectors()
+
     def drop_index(self, *, embeddings: bool = False) -> None:
         """Delete the index files beside the database (the next refresh rebuilds them from the
         store); with `embeddings`, also forget the current model's embeddings."""
@@ -362,7 +371,7 @@ class Library:
             semantic = self._semantic_index(required=True)
             assert semantic is not None
             self.store.delete_embeddings(semantic.key)
-        for path in self.index_dir.glob("*.npz"):
+        for path in [*self.index_dir.glob("*.npz"), *self.index_dir.glob("*.usearch")]:
             path.unlink()
         self._keyword = None
         self._semantic = None

@@ -65,6 +65,11 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 # Below this many papers, search is exact (no lists at all); measured in docs/notes/vector-index.md.
 EXACT_BELOW = 100_000
+# ...unless usearch is installed: then the graph takes over from here. Exact search reads the whole
+# matrix per query (117 MB at 75k): fine for one reader (2-4 ms), but a web server answering
+# 200 searches/s would need 23 GB/s of memory bandwidth; a graph walk reads a few hundred rows.
+# Below this, a graph saves little and builds for seconds (docs/notes/web-load.md).
+GRAPH_FROM = 20_000
 # The unsorted tail is scanned exactly; past this it is sorted into the lists or the graph.
 TAIL_LIMIT = 20_000
 # Retrain the lists when the index has grown this much since they were trained.
@@ -95,6 +100,11 @@ KeyArray = npt.NDArray[np.int64]
 Allowed = npt.NDArray[np.bool_] | set[int] | frozenset[int] | None
 
 _warned_no_graph = False
+
+
+def _approximate_from() -> int:
+    """The size from which search goes through the graph or the lists rather than exactly."""
+    return min(GRAPH_FROM, EXACT_BELOW) if _graph_class() is not None else EXACT_BELOW
 
 
 def _graph_class() -> type[Graph] | None:
@@ -365,9 +375,16 @@ class VectorIndex:
         self._row_of_key.update(zip(new_keys.tolist(), range(start, end), strict=True))
         self._rows = end
         del matrix
-        if end - self._covered_rows > TAIL_LIMIT and len(self) >= EXACT_BELOW:
+        if end - self._covered_rows > TAIL_LIMIT and len(self) >= _approximate_from():
             self._reorganise()
         return len(new_keys)
+
+    @property
+    def reorganisation_due(self) -> bool:
+        """Whether many rows wait outside the graph or lists (e.g. a file saved exact that has
+        since grown past the threshold, or saved without usearch): saving now spares every later
+        process from rebuilding the structure in memory."""
+        return self._rows - self._covered_rows > TAIL_LIMIT and len(self) >= _approximate_from()
 
     def remove(self, keys: Iterable[int] | npt.NDArray[np.integer]) -> int:
         """Forget these keys (unknown ones are ignored). Returns how many were there."""
@@ -404,7 +421,7 @@ class VectorIndex:
     def _reorganise(self, force: bool = False) -> None:
         """Drop tombstones and bring the tail into the graph or the lists when due."""
         live_count = len(self)
-        if live_count < EXACT_BELOW:
+        if live_count < _approximate_from():
             self._graph = None
             self._graph_nonce = self._graph_removed = 0
             if self._centroids is not None:
@@ -545,7 +562,7 @@ class VectorIndex:
         query = _unit_rows(vector, self.dimension)[0]
         if k <= 0 or not len(self):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if self._rows - self._covered_rows > 2 * TAIL_LIMIT and len(self) >= EXACT_BELOW:
+        if self._rows - self._covered_rows > 2 * TAIL_LIMIT and len(self) >= _approximate_from():
             self._reorganise()
         mask = self._allowed_rows(allowed)
         allowed_count = len(self) if allowed is None else int(mask.sum())

@@ -223,8 +223,8 @@ class KeywordIndex:
         impacts = self._ensure_impacts()
         return impacts.indices[impacts.indptr[term_id] : impacts.indptr[term_id + 1]]  # type: ignore[no-any-return]
 
-    def _idf(self, term_id: int) -> float:
-        live = len(self) or 1
+    def _idf(self, term_id: int, live: int) -> float:
+        live = live or 1
         df = int(self._document_frequency[term_id])
         # Lucene's BM25 idf: never negative, so very common words still count a little.
         return float(np.log(1 + (live - df + 0.5) / (df + 0.5)))
@@ -309,11 +309,12 @@ class KeywordIndex:
             for term in self._terms_with_prefix(prefix):
                 weighted_terms[term] += 1
         author_weight = self.settings.author_weight
+        live = len(self)  # counted once: it sums a 75k-row mask (0.6 ms a query when per term)
         for term, repeats in weighted_terms.items():
-            self._accumulate(scores, term, 1.0 + 0.25 * (repeats - 1))
+            self._accumulate(scores, term, 1.0 + 0.25 * (repeats - 1), live)
             author_term = AUTHOR_PREFIX + term
             if author_term in self._vocabulary:
-                self._accumulate(scores, author_term, author_weight)
+                self._accumulate(scores, author_term, author_weight, live)
         if query.has_text:
             if query.phrases:
                 required = self._rows_with_all(t for phrase in query.phrases for t in phrase_terms(phrase))
@@ -365,14 +366,14 @@ class KeywordIndex:
         page = confirmed[offset : offset + limit]
         return KeywordMatches([int(self._pks[r]) for r in page], [float(scores[r]) for r in page], total)
 
-    def _accumulate(self, scores: FloatArray, term: str, weight: float) -> None:
+    def _accumulate(self, scores: FloatArray, term: str, weight: float, live: int) -> None:
         term_id = self._vocabulary.get(term)
         if term_id is None:
             return
         impacts = self._ensure_impacts()
         start, end = impacts.indptr[term_id], impacts.indptr[term_id + 1]
         scores[impacts.indices[start:end]] += impacts.data[start:end] * np.float32(
-            self._idf(term_id) * weight
+            self._idf(term_id, live) * weight
         )
 
     def _terms_with_prefix(self, prefix: str, most: int = 50) -> list[str]:

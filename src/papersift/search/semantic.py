@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import ThreadpoolController
 
 from papersift.embed import Embedder, Precision, locate_model, paper_text
 from papersift.store import Store
@@ -38,11 +37,6 @@ log = logging.getLogger(__name__)
 EmbedProgress = Callable[[int, int], None]  # (papers embedded so far, papers to embed)
 
 
-@lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
-    return ThreadpoolController()  # inspecting the loaded libraries once costs ~1 ms
-
-
 def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
@@ -53,9 +47,18 @@ def model_key(model: str, precision: Precision) -> str:
 
 
 @lru_cache(maxsize=4)
-def shared_embedder(model: str, precision: Precision) -> Embedder:
-    """One embedder per model and precision per process: loading one takes about a second."""
-    return Embedder(model, precision=precision)
+def shared_embedder(model: str, precision: Precision, threads: int | None = None) -> Embedder:
+    """One embedder per model, precision and thread count per process: loading one takes about a
+    second. `threads` None: every core (for embedding papers in bulk)."""
+    return Embedder(model, precision=precision, threads=threads)
+
+
+# A query is one short sequence: on one thread it costs 2.2 ms of CPU (a 128-token paragraph 13.5),
+# on two 1.1 ms of wall time but the same CPU or more, and the second thread spins waiting for work,
+# which a loaded web server (a worker per core) pays for in throughput (docs/notes/web-load.md).
+QUERY_THREADS = 1
+# Queries come back: the next page, a search-as-you-type prefix typed again, a popular topic.
+QUERY_CACHE_SIZE = 1024
 
 
 class SemanticIndex:
@@ -120,7 +123,7 @@ class SemanticIndex:
             self._vectors = VectorIndex.open(self.path, self.dimension)
         index = self._vectors
         sequence = self.store.embedding_sequence(self.key)
-        if index.covers_sequence < sequence:
+        if index.covers_sequence < sequence or index.reorganisation_due:
             for rows in self.store.iter_embeddings(self.key, written_after=index.covers_sequence):
                 index.add([pk for pk, _ in rows], self._matrix(vector for _, vector in rows))
             index.covers_sequence = sequence
@@ -138,20 +141,23 @@ class SemanticIndex:
         return {pk: np.frombuffer(blob, dtype="<f4") for pk, blob in found.items()}
 
     def embed_query(self, text: str) -> npt.NDArray[np.float32]:
-        vector: npt.NDArray[np.float32] = self.embedder.embed([text], max_tokens=QUERY_MAX_TOKENS)[0]
-        return vector
+        """The query's vector (read-only: it is shared through a cache)."""
+        return _query_vector(self.model, self.precision, text)
 
     def nearest(
         self, vector: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> tuple[list[int], list[float]]:
         """The k papers nearest to a vector (cosine), best first."""
-        index = self.vectors()
-        # One query's matrix-vector product on one BLAS thread: split over two, it waits for the
-        # slower thread, which on a busy machine is a whole scheduler slice (measured: p50 8.0 ms
-        # on two threads, 3.2 ms on one, at 75k x 384).
-        with _blas_controller().limit(limits=1, user_api="blas"):
-            keys, scores = index.search(vector, k, allowed)
+        keys, scores = self.vectors().search(vector, k, allowed)
         return keys.tolist(), scores.tolist()
 
     def coverage(self) -> int:
         return self.store.count_embeddings(self.key)
+
+
+@lru_cache(maxsize=QUERY_CACHE_SIZE)
+def _query_vector(model: str, precision: Precision, text: str) -> npt.NDArray[np.float32]:
+    embedder = shared_embedder(model, precision, QUERY_THREADS)
+    vector: npt.NDArray[np.float32] = embedder.embed([text], max_tokens=QUERY_MAX_TOKENS)[0]
+    vector.setflags(write=False)
+    return vector

@@ -6,7 +6,10 @@ renders them its own way (HTML `<mark>`, terminal bold) without parsing markup b
 
 from __future__ import annotations
 
-from papersift.search.tokens import stem, term_spans, words
+import re
+from functools import lru_cache
+
+from papersift.search.tokens import fold, stem, term_matches, words
 
 
 def contains_phrase(text: str, phrase: list[str]) -> bool:
@@ -15,6 +18,8 @@ def contains_phrase(text: str, phrase: list[str]) -> bool:
     Words compare by stem ("vision transformers" matches "vision transformer"); every word
     counts, stop words too, so "vision of the transformer" does not match "vision transformer".
     """
+    if not _phrase_outline(tuple(phrase)).search(fold(text)):
+        return False  # most candidates of a rare phrase end here, without stemming the text
     target = [stem(w) for w in phrase]
     sequence = [stem(w) for w in words(text)]
     width, first = len(target), target[0]
@@ -29,8 +34,7 @@ def make_snippet(text: str, wanted: set[str], *, max_chars: int = 240) -> tuple[
     With no match, the start of the text. Windows start and end on word boundaries; an ellipsis
     marks text cut off.
     """
-    spans = list(term_spans(text))
-    matches = [(start, end) for term, start, end in spans if term in wanted]
+    matches = term_matches(text, wanted)
     if len(text) <= max_chars:
         return text, matches
     best_start, best_count = 0, -1
@@ -58,3 +62,19 @@ def make_snippet(text: str, wanted: set[str], *, max_chars: int = 240) -> tuple[
     shift = len(prefix) - begin
     inside = [(s + shift, e + shift) for s, e in matches if s >= begin and e <= end]
     return snippet, inside
+
+
+@lru_cache(maxsize=256)
+def _phrase_outline(phrase: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern every folded text containing `phrase` matches: consecutive words that begin as
+    the phrase's words' stems do. A word and its stem share all but the stem's last letter, or
+    last two when the stem ends in "ie" ("lying" -> "lie"): checked on every word of the 75k
+    arXiv abstracts. Far from exact ("is" becomes any word in "i"), but a regex in C."""
+    starts = []
+    for word in phrase:
+        root = stem(word)
+        root = root[:-2] if root.endswith("ie") else root[:-1]
+        starts.append(re.escape(root) + r"[^\W_]*")
+    # No word-boundary check before the first word: the pattern then starts with a literal, which
+    # `re` finds by a fast scan (with a look-behind first, it tried every position: 3x slower).
+    return re.compile(r"[\W_]+".join(starts))
