@@ -85,7 +85,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 from urllib.parse import quote, quote_plus
 
 from _common import REPO, add_data_argument, percentile
@@ -146,19 +145,16 @@ def query_pools(
     papers: list[dict[str, Any]], sizes: dict[str, int], kinds: list[str] | None = None
 ) -> dict[str, QueryPool]:
     """At least `sizes[mix]` distinct queries for each mix; no query is in two mixes."""
-    import bench_search
+    from bench_search import common_words
 
     seen: set[str] = set()
     seeds = itertools.count()
-    # make_queries recounts the topic vocabulary of all the titles on each call: 0.21 s a seed over
-    # the 74,728 papers, of which 0.20 s is that count (measured), so about 105 s for the ~500 seeds
-    # of the 88,000 queries of a default run. The vocabulary depends on the papers only: count it
-    # once, and those 88,000 take 4.4 s (11,000 for one endpoint in one mix: about 0.6 s).
-    common = bench_search._common_words(papers)
+    # The topic vocabulary is counted once: make_queries would recount it on each of the ~500
+    # seeds of a default run (0.20 of its 0.21 s a seed over the 74,728 papers).
+    common = common_words(papers)
     pools = {}
-    with mock.patch.object(bench_search, "_common_words", return_value=common):
-        for mix, size in sizes.items():
-            pools[mix] = _pool(papers, MIXES[mix], size, kinds, seen, seeds)
+    for mix, size in sizes.items():
+        pools[mix] = _pool(papers, MIXES[mix], size, kinds, seen, seeds, common)
     return pools
 
 
@@ -169,6 +165,7 @@ def _pool(
     kinds: list[str] | None,
     seen: set[str],
     seeds: Iterator[int],
+    common: set[str],
 ) -> QueryPool:
     """Distinct queries not in `seen` from the next seeds, paragraphs kept to `share` of them."""
     from bench_search import SEED, make_queries
@@ -182,7 +179,7 @@ def _pool(
         last = next(seeds)
         first = last if first < 0 else first
         before = len(queries)
-        for kind, made in make_queries(papers, SEED + last):
+        for kind, made in make_queries(papers, SEED + last, common):
             query = _cut(made)
             if (kinds is not None and kind not in kinds) or query in seen:
                 continue

@@ -488,7 +488,9 @@ class Library:
             ranked = self._nearest(semantic, query_vector, depth, allowed)
         else:
             keyword = (
-                index.search(query, limit=depth, phrase_check=self._check_phrases) if query.has_text else None
+                index.search(query, limit=depth, phrase_check=self._check_phrases, at_least=offset + limit)
+                if query.has_text
+                else None
             )
             if query.phrases and keyword is not None:
                 # A quoted phrase must appear: meaning only re-ranks the papers that hold it.

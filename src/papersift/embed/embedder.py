@@ -112,10 +112,7 @@ class Embedder:
     # -- the graph, built once per model, precision and weights ---------------------------------
 
     def _built_graph(self, folder: Path) -> Path:
-        weights = self.files.weights.stat()
-        key = json.dumps(
-            [str(self.files.folder), weights.st_size, weights.st_mtime_ns, self.precision, GRAPH_VERSION]
-        )
+        key = json.dumps([_weights_fingerprint(self.files.weights), self.precision, GRAPH_VERSION])
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(self.model_name).name)
         path = folder / f"{safe_name}-{self.precision}-{digest}.onnx"
@@ -156,6 +153,20 @@ class Embedder:
         texts = [paper_text(r["title"], r["abstract"]) for r in records[5::17][:CALIBRATION_TEXTS]]
         for start in range(0, len(texts), 16):
             yield _pad([encoding.ids for encoding in self._tokenizer.encode_batch(texts[start : start + 16])])
+
+
+def _weights_fingerprint(path: Path) -> str:
+    """Names the weights by content, cheaply: their size and first and last megabyte (the
+    safetensors header, with every tensor's name, shape and offset, is at the start). So every
+    install of the same model package shares one built graph; keyed by path and modification
+    time, each fresh virtualenv or reinstall left another 90 MB file in the cache."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as stream:
+        digest.update(stream.read(1 << 20))
+        stream.seek(max(0, size - (1 << 20)))
+        digest.update(stream.read(1 << 20))
+    return digest.hexdigest()
 
 
 def usable_cores() -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from papersift.search.tokens import fold, stem, term_matches, words
+from papersift.search.tokens import fold, stem, stem_root, term_matches, words
 
 
 def contains_phrase(text: str, phrase: list[str]) -> bool:
@@ -18,14 +18,32 @@ def contains_phrase(text: str, phrase: list[str]) -> bool:
     Words compare by stem ("vision transformers" matches "vision transformer"); every word
     counts, stop words too, so "vision of the transformer" does not match "vision transformer".
     """
-    if not _phrase_outline(tuple(phrase)).search(fold(text)):
-        return False  # most candidates of a rare phrase end here, without stemming the text
+    # The outline finds, in C, each place where consecutive words begin as the phrase's do; only
+    # there are the words stemmed (stemming every word of every candidate made a common phrase
+    # like "a framework for" take 300 ms). A place is tried one character after the last, so
+    # overlapping places are all seen. The pattern starts at the phrase's most telling word;
+    # the words before it are checked before the place.
+    folded = fold(text)
     target = [stem(w) for w in phrase]
-    sequence = [stem(w) for w in words(text)]
-    width, first = len(target), target[0]
-    return any(
-        sequence[i] == first and sequence[i : i + width] == target for i in range(len(sequence) - width + 1)
-    )
+    outline, lead = _phrase_outline(tuple(phrase))
+    if outline is None:  # no word gives the pattern a letter to look for: compare every word
+        sequence = [stem(w) for w in words(folded)]
+        return any(sequence[i : i + len(target)] == target for i in range(len(sequence) - len(target) + 1))
+    position = 0
+    while (match := outline.search(folded, position)) is not None:
+        start = match.start()
+        if not (start and _WORD_CHARACTER.match(folded, start - 1)):  # at a word's start
+            found = words(match.group())
+            if lead:
+                begin = max(0, start - 40 * lead)
+                before = words(folded[begin:start])
+                if begin and len(before) <= lead:  # the first may be cut: long words, read all
+                    before = words(folded[:start])
+                found = before[-lead:] + found if len(before) >= lead else []
+            if [stem(w) for w in found] == target:
+                return True
+        position = start + 1
+    return False
 
 
 def make_snippet(text: str, wanted: set[str], *, max_chars: int = 240) -> tuple[str, list[tuple[int, int]]]:
@@ -65,16 +83,25 @@ def make_snippet(text: str, wanted: set[str], *, max_chars: int = 240) -> tuple[
 
 
 @lru_cache(maxsize=256)
-def _phrase_outline(phrase: tuple[str, ...]) -> re.Pattern[str]:
-    """A pattern every folded text containing `phrase` matches: consecutive words that begin as
-    the phrase's words' stems do. A word and its stem share all but the stem's last letter, or
-    last two when the stem ends in "ie" ("lying" -> "lie"): checked on every word of the 75k
-    arXiv abstracts. Far from exact ("is" becomes any word in "i"), but a regex in C."""
-    starts = []
-    for word in phrase:
-        root = stem(word)
-        root = root[:-2] if root.endswith("ie") else root[:-1]
-        starts.append(re.escape(root) + r"[^\W_]*")
-    # No word-boundary check before the first word: the pattern then starts with a literal, which
-    # `re` finds by a fast scan (with a look-behind first, it tried every position: 3x slower).
-    return re.compile(r"[\W_]+".join(starts))
+def _phrase_outline(phrase: tuple[str, ...]) -> tuple[re.Pattern[str] | None, int]:
+    """A pattern matching, from a word's start, every place of a folded text where `phrase`
+    occurs, and how many leading words of the phrase it leaves out (see below).
+
+    The pattern is consecutive words that begin as the phrase's words' stems do (`stem_root`),
+    each matched whole: far from exact ("is" becomes any word in "i"), but a regex in C. It
+    starts with a literal, which `re` finds by a fast scan: a look-behind for the word boundary
+    (the caller checks it) made it 3x slower, and a leading word with no root ("a") 10x. So it
+    starts at the first word with a root of three letters or more, else at the longest ("for
+    training data" is looked for as "train... dat..."), and the words before it are left to
+    the caller. None when no word has a root.
+    """
+    roots = [stem_root(stem(word)) for word in phrase]
+    longest = max(range(len(roots)), key=lambda i: (len(roots[i]), -i))
+    lead = next((i for i, root in enumerate(roots) if len(root) >= 3), longest)
+    if not roots[lead]:
+        return None, lead
+    starts = [re.escape(root) + r"[^\W_]*" if root else r"[^\W_]+" for root in roots[lead:]]
+    return re.compile(r"[\W_]+".join(starts)), lead
+
+
+_WORD_CHARACTER = re.compile(r"[^\W_]")

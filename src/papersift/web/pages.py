@@ -304,17 +304,29 @@ async def upvote(
 
 
 def _listing(
-    request: Request, results_of: Any, number: int, heading: dict[str, Any], template: str
+    request: Request,
+    number: int,
+    heading: dict[str, Any],
+    missing: str,
+    *,
+    author: str | None = None,
+    category: str | None = None,
 ) -> Response:
+    """A page of the papers of one author or of one category, newest first."""
     library = get_library(request)
-    results = results_of(limit=LIST_SIZE, offset=(number - 1) * LIST_SIZE)
+    offset = (number - 1) * LIST_SIZE
+    results = library.search(
+        "", mode="keyword", limit=LIST_SIZE, offset=offset, author=author, category=category
+    )
     if not results and number == 1:
-        raise HTTPException(status_code=404, detail=heading["missing"])
+        raise HTTPException(status_code=404, detail=missing)
     counts, voted = _votes(library, current_user(request), [hit.paper for hit in results])
     return page(
         request,
-        template,
+        "listing.html",
         {
+            "author": author,
+            "category": category,
             **heading,
             "results": results,
             "counts": counts,
@@ -331,19 +343,9 @@ async def author_page(request: Request, name: str, page_text: str = Query("1", a
     name = _text(name, "the author's name")
     if not words(name):  # a name of no words would filter nothing and list every paper
         raise HTTPException(status_code=404, detail="No author has an empty name.")
-    library = get_library(request)
-    return _listing(
-        request,
-        lambda limit, offset: library.search("", mode="keyword", limit=limit, offset=offset, author=name),
-        _page_number(page_text),
-        {
-            "title": name,
-            "author": name,
-            "base": "/authors/" + path_part(name),
-            "missing": "We know no papers by this author.",
-        },
-        "author.html",
-    )
+    heading = {"title": name, "author": name, "base": "/authors/" + path_part(name)}
+    missing = "We know no papers by this author."
+    return _listing(request, _page_number(page_text), heading, missing, author=name)
 
 
 @router.get("/categories/{code:path}")
@@ -351,19 +353,9 @@ async def category_page(request: Request, code: str, page_text: str = Query("1",
     code = _text(code, "the category")
     if not code:
         raise HTTPException(status_code=404, detail="No category has an empty name.")
-    library = get_library(request)
-    return _listing(
-        request,
-        lambda limit, offset: library.search("", mode="keyword", limit=limit, offset=offset, category=code),
-        _page_number(page_text),
-        {
-            "title": code,
-            "category": code,
-            "base": "/categories/" + path_part(code),
-            "missing": "No paper in the library has this category.",
-        },
-        "category.html",
-    )
+    heading = {"title": code, "category": code, "base": "/categories/" + path_part(code)}
+    missing = "No paper in the library has this category."
+    return _listing(request, _page_number(page_text), heading, missing, category=code)
 
 
 # -- accounts ---------------------------------------------------------------------------------
