@@ -518,6 +518,10 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     )
 
 
+# The members' commands (user, subscribe, digest) live in their own module and join the group here.
+from papersift import cli_members  # noqa: E402, F401
+
+
 def main() -> None:
     try:
         cli(obj={})

@@ -33,6 +33,14 @@ class AccountError(PapersiftError):
     """An account cannot be created or used as asked (e-mail taken, weak password, ...)."""
 
 
+class CollectionError(PapersiftError):
+    """A collection cannot be used as asked (no such collection, a bad name, ...)."""
+
+
+class SubscriptionError(PapersiftError):
+    """A subscription or a digest cannot be made as asked."""
+
+
 class TooManyAttempts(PapersiftError):
     """Too many failed sign-ins for this account or address; wait and retry."""
 

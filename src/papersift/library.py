@@ -20,19 +20,45 @@ import glob
 import io
 import json
 import os
+import re
+import secrets
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import numpy as np
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from papersift import sources
 from papersift.accounts import Accounts, User
+from papersift.digests import (
+    DEFAULT_MAX_PAPERS,
+    FREQUENCIES,
+    MAX_PAPERS,
+    SUBSCRIPTION_KINDS,
+    Digest,
+    Frequency,
+    Subscription,
+    SubscriptionKind,
+    build_message,
+    merge_rankings,
+    period_name,
+    window,
+)
 from papersift.embed import ModelUnavailable, Precision
-from papersift.errors import PaperNotFound, PapersiftError, UnreadableInput
-from papersift.exports import export_lines
+from papersift.errors import (
+    CollectionError,
+    PaperNotFound,
+    PapersiftError,
+    SubscriptionError,
+    UnreadableInput,
+)
+from papersift.exports import export_lines, paper_to_json
 from papersift.feeds import Period, period_span, trending_score
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
 from papersift.ids import parse_arxiv_id, title_key
@@ -43,7 +69,7 @@ from papersift.search.keyword import IndexedPaper, KeywordIndex
 from papersift.search.query import Query, parse_query
 from papersift.search.semantic import EmbedProgress, SemanticIndex
 from papersift.search.snippets import contains_phrase, make_snippet
-from papersift.search.tokens import words
+from papersift.search.tokens import term_matches, words
 from papersift.settings import default_database_path, setting
 from papersift.store import Store, open_store
 
@@ -96,6 +122,57 @@ class FeedPage:
     total: int
     previous_day: date | None  # the nearest days with papers before and after the period, if any
     next_day: date | None
+
+
+DEFAULT_COLLECTION = "Saved"  # where a paper goes when no collection is named
+MAX_COLLECTION_NAME = 100
+MAX_NOTE = 10_000
+
+
+MAX_DIGEST_PAPERS = 50  # the most one digest lists, whatever the subscriptions ask for
+# How close in meaning (cosine of all-MiniLM-L6-v2 embeddings) a paper must be to a search or a
+# collection to be sent for it: a judgement, not a measurement (queries and the abstracts they
+# are about score 0.4-0.7 in SciFact; unrelated pairs under 0.2).
+MATCH_COSINE = 0.4
+
+
+@dataclass
+class DigestRun:
+    """What `send_digests` did: digests sent, sent again after an interrupted run, found already
+    sent for the period, left unsent because they would be empty; with a dry run, the digests."""
+
+    sent: int = 0
+    resent: int = 0
+    already: int = 0
+    empty: int = 0
+    would_send: list[Digest] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One of a member's collections (a tag), with how many papers it holds."""
+
+    name: str
+    papers: int
+
+
+@dataclass(frozen=True)
+class SavedPaper:
+    """A paper in a collection, with the member's note and when it was saved."""
+
+    paper: Paper
+    note: str
+    saved_at: str
+
+
+@dataclass
+class CollectionImport:
+    """What importing into a collection did: papers saved, papers new to the library, ids not found."""
+
+    saved: int = 0
+    new_papers: int = 0
+    missing: list[str] = field(default_factory=list)
+    rejected: list[BadRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -705,6 +782,326 @@ class Library:
         voted = self.store.voted_by(user.id, list(pks.values()))
         return {paper_id for paper_id, pk in pks.items() if pk in voted}
 
+    # -- a member's library: collections of saved papers -----------------------------------
+
+    def save_papers(
+        self,
+        user: User,
+        paper_ids: Iterable[str],
+        collection: str = DEFAULT_COLLECTION,
+        *,
+        note: str | None = None,
+    ) -> int:
+        """Save papers into a collection (created if missing); `note` replaces their note. How
+        many were not in it yet. Every id must be known (PaperNotFound names the first that is not)."""
+        pks = [self._pk(paper_id) for paper_id in paper_ids]
+        name, note = _collection_name(collection), _note(note)  # checked before anything is written
+        collection_id = self.store.collection_id(user.id, name, create=True)
+        assert collection_id is not None
+        return self.store.save_to_collection(collection_id, pks, note)
+
+    def unsave_paper(self, user: User, paper_id: str, collection: str) -> bool:
+        """Take a paper out of a collection; whether it was there."""
+        return self.store.remove_from_collection(self._collection_id(user, collection), self._pk(paper_id))
+
+    def collections(self, user: User) -> list[Collection]:
+        return [Collection(name, count) for _id, name, count in self.store.collections_of(user.id)]
+
+    def collection(self, user: User, name: str) -> list[SavedPaper]:
+        """A collection's papers, most recently saved first."""
+        rows = self.store.saved_in(self._collection_id(user, name))
+        papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
+        return [SavedPaper(papers[pk], note, saved_at) for pk, note, saved_at in rows]
+
+    def delete_collection(self, user: User, name: str) -> None:
+        self.store.delete_collection(self._collection_id(user, name))
+
+    def saved_in_collections(self, user: User, paper_ids: Iterable[str]) -> dict[str, list[str]]:
+        """For each of these papers the member saved, the names of the collections holding it."""
+        pks = self._pks_of(paper_ids)
+        names = self.store.saved_by(user.id, list(pks.values()))
+        return {paper_id: names[pk] for paper_id, pk in pks.items() if pk in names}
+
+    def import_collection(
+        self, user: User, name: str, data: bytes, *, origin: str = "<import>"
+    ) -> CollectionImport:
+        """Save into a collection the papers of a BibTeX file (imported into the library when new)
+        or of a list of ids (arXiv ids or URLs, DOIs, one per line or separated by spaces or commas)."""
+        result = CollectionImport()
+        text = data.decode("utf-8", errors="replace")
+        if sources.sniff(data[:4096]) == "bibtex":
+            report = IngestReport()
+            papers: list[Paper] = []
+            for record in sources.read_stream(io.BytesIO(data), origin, "bibtex"):
+                if isinstance(record, Paper):
+                    papers.append(record)
+                else:
+                    report.rejected.append(record)
+            self.ingest_records(papers, report=report, origin=origin)
+            self.refresh_index(report=report)
+            result.new_papers, result.rejected = report.added, report.rejected
+            wanted = [paper.id for paper in papers]
+        else:
+            wanted = [token for token in re.split(r"[\s,;]+", text) if token]
+        found = []
+        for paper_id in dict.fromkeys(wanted):
+            pk = self._find_pk(paper_id)
+            if pk is None:
+                result.missing.append(paper_id)
+            else:
+                found.append(pk)
+        collection_id = self.store.collection_id(user.id, _collection_name(name), create=True)
+        assert collection_id is not None
+        result.saved = self.store.save_to_collection(collection_id, found)
+        return result
+
+    def export_collection(self, user: User, name: str, format_name: str = "bibtex") -> Iterator[str]:
+        """A collection's papers as BibTeX or JSON Lines (the notes go into JSON as `note`)."""
+        saved = self.collection(user, name)
+        if format_name == "json":
+            entries = [
+                {**paper_to_json(item.paper), "note": item.note, "saved_at": item.saved_at} for item in saved
+            ]
+            return iter(
+                [json.dumps({"collection": name, "papers": entries}, ensure_ascii=False, indent=1) + "\n"]
+            )
+        return export_lines((item.paper for item in saved), format_name)
+
+    def _collection_id(self, user: User, name: str) -> int:
+        collection_id = self.store.collection_id(user.id, name.strip())
+        if collection_id is None:
+            raise CollectionError(f"you have no collection named {name.strip()!r}")
+        return collection_id
+
+    # -- subscriptions and digests ----------------------------------------------------------
+
+    def subscribe(
+        self,
+        user: User,
+        kind: SubscriptionKind,
+        value: str = "",
+        *,
+        mode: SearchMode = "hybrid",
+        frequency: Frequency = "daily",
+        max_papers: int = DEFAULT_MAX_PAPERS,
+    ) -> Subscription:
+        """Subscribe a member to a search, an author, a category, one of their collections (more
+        like it) or the trending list; subscribing again to the same changes its settings."""
+        if kind not in SUBSCRIPTION_KINDS:
+            raise SubscriptionError(f"cannot subscribe to a {kind!r}; choose {', '.join(SUBSCRIPTION_KINDS)}")
+        if frequency not in FREQUENCIES:
+            raise SubscriptionError(f"a digest is daily or weekly, not {frequency!r}")
+        if mode not in SEARCH_MODES:
+            raise SubscriptionError(f"unknown search mode {mode!r}")
+        if not 1 <= max_papers <= MAX_PAPERS:
+            raise SubscriptionError(f"a subscription brings 1 to {MAX_PAPERS} papers, not {max_papers}")
+        value = " ".join(value.split()) if kind != "trending" else ""
+        if kind == "query":
+            if not parse_query(value).has_text and not parse_query(value).meaning_text.strip():
+                raise SubscriptionError("a search subscription needs words to look for")
+            if len(value) > 2000:
+                raise SubscriptionError("a search subscription has at most 2,000 characters")
+        elif kind == "author" and not words(value):
+            raise SubscriptionError("an author subscription needs a name")
+        elif kind == "category" and not value:
+            raise SubscriptionError("a category subscription needs a category (cs.LG, cs, ...)")
+        elif kind == "collection":
+            self._collection_id(user, value)  # must exist
+        subscription_id = self.store.add_subscription(user.id, kind, value, mode, frequency, max_papers)
+        return next(s for s in self.subscriptions(user) if s.id == subscription_id)
+
+    def unsubscribe(
+        self, user: User, subscription_id: int | None = None, *, frequency: Frequency | None = None
+    ) -> int:
+        """Drop one subscription (by id), those of a frequency, or all of them; how many went."""
+        if subscription_id is not None:
+            return self.store.delete_subscription(user.id, subscription_id)
+        gone = 0
+        for subscription in self.subscriptions(user):
+            if frequency is None or subscription.frequency == frequency:
+                gone += self.store.delete_subscription(user.id, subscription.id)
+        return gone
+
+    def subscriptions(self, user: User) -> list[Subscription]:
+        return [
+            Subscription(sid, kind, value, mode, frequency, max_papers)  # type: ignore[arg-type]
+            for sid, _user, kind, value, mode, frequency, max_papers in self.store.subscriptions(
+                user_id=user.id
+            )
+        ]
+
+    def digest(self, user: User, day: date | None = None, frequency: Frequency = "daily") -> Digest:
+        """What the member's next digest of this frequency for `day` holds (nothing is recorded)."""
+        day = day or date.today()
+        subscriptions = [s for s in self.subscriptions(user) if s.frequency == frequency]
+        through = self.store.last_digest_through(user.id, frequency)
+        since, day = window(day, frequency, date.fromisoformat(through) if through else None)
+        rankings = [
+            (s, self._subscription_papers(user, s, since + timedelta(days=1), day)) for s in subscriptions
+        ]
+        entries = merge_rankings(rankings, MAX_DIGEST_PAPERS)
+        return Digest(user.email, user.name, frequency, period_name(day, frequency), since, day, entries)
+
+    def send_digests(
+        self,
+        send: Callable[[EmailMessage], None],
+        *,
+        day: date | None = None,
+        base_url: str | None = None,
+        mail_from: str | None = None,
+        dry_run: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> DigestRun:
+        """Send each subscriber their digest for `day` (today), at most once per period.
+
+        Digests an interrupted run decided are sent first. Then for each member with subscriptions,
+        the digest is composed and, if it holds any paper, recorded as decided (with the whole
+        message) in one transaction, sent, and marked sent. A run killed at any point and run
+        again sends every digest once; the one gap is a kill between the SMTP server taking a
+        message and the mark (microseconds), which sends that message again.
+        """
+        day = day or date.today()
+        base_url = (base_url or setting("base_url")).rstrip("/")
+        mail_from = mail_from or setting("mail_from")
+        run = DigestRun()
+        if not dry_run:
+            for user_id, frequency, period, _message_id, raw in self.store.unsent_digests():
+                send(message_from_bytes(raw, policy=email_policy.default))
+                self.store.mark_digest_sent(user_id, frequency, period)
+                run.resent += 1
+        members = {row.id: row for row in self.store.iter_users()}
+        by_member: dict[tuple[int, str], int] = {}
+        for _id, user_id, _kind, _value, _mode, frequency, _max in self.store.subscriptions():
+            by_member[(user_id, frequency)] = by_member.get((user_id, frequency), 0) + 1
+        for done, (user_id, frequency) in enumerate(by_member, start=1):
+            if on_progress:
+                on_progress(done, len(by_member))
+            row = members[user_id]
+            user = User(row.id, row.email, row.name, row.created_at)
+            freq: Frequency = "weekly" if frequency == "weekly" else "daily"
+            if self.store.digest_status(user_id, freq, period_name(day, freq)) is not None:
+                run.already += 1
+                continue
+            digest = self.digest(user, day, freq)
+            if not digest.entries:
+                run.empty += 1
+                continue
+            token = self.unsubscribe_token(user, freq)
+            message = build_message(
+                digest,
+                mail_from=mail_from,
+                base_url=base_url,
+                unsubscribe_url=f"{base_url}/unsubscribe/{token}",
+            )
+            if dry_run:
+                run.would_send.append(digest)
+                continue
+            papers = [entry.paper.id for entry in digest.entries]
+            claimed = self.store.claim_digest(
+                user_id,
+                freq,
+                digest.period,
+                papers,
+                str(message["Message-ID"]),
+                message.as_bytes(),
+                digest.through.isoformat(),
+            )
+            if not claimed:  # another run decided it meanwhile
+                run.already += 1
+                continue
+            send(message)
+            self.store.mark_digest_sent(user_id, freq, digest.period)
+            run.sent += 1
+        return run
+
+    def unsubscribe_token(self, user: User, frequency: Frequency) -> str:
+        """A token for a link that stops the member's digests of this frequency, no sign-in needed."""
+        return self._signer().dumps([user.id, frequency])
+
+    def unsubscribe_by_token(self, token: str) -> tuple[str, Frequency]:
+        """Stop the digests a token names (again: nothing more); (the member's e-mail, frequency)."""
+        try:
+            user_id, frequency = self._signer().loads(token)
+        except (BadSignature, ValueError, TypeError):
+            raise SubscriptionError(
+                "this unsubscribe link is not valid (it may have been cut short)"
+            ) from None
+        row = self.store.user_row(user_id=int(user_id))
+        user = User(row.id, row.email, row.name, row.created_at) if row else None
+        if user is None or frequency not in FREQUENCIES:
+            raise SubscriptionError("this unsubscribe link is for an account that no longer exists")
+        self.unsubscribe(user, frequency=frequency)
+        return user.email, frequency
+
+    def _signer(self) -> URLSafeSerializer:
+        return URLSafeSerializer(
+            self.store.secret("unsubscribe", lambda: secrets.token_urlsafe(32)), salt="unsubscribe"
+        )
+
+    def _subscription_papers(
+        self, user: User, subscription: Subscription, first: date, last: date
+    ) -> list[Paper]:
+        """The papers published from `first` to `last` that a subscription brings, best first."""
+        limit = subscription.max_papers
+        if subscription.kind in ("author", "category"):
+            is_author = subscription.kind == "author"
+            found = self.search(
+                "",
+                mode="keyword",
+                limit=limit,
+                date_from=first,
+                date_to=last,
+                snippets=False,
+                author=subscription.value if is_author else None,
+                category=None if is_author else subscription.value,
+            )
+            return [hit.paper for hit in found]
+        if subscription.kind == "trending":
+            rows, _total = self.store.published_between(first, last, by_votes=True, limit=limit, offset=0)
+            papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
+            return [papers[pk] for pk, _, _ in rows]
+        if subscription.kind == "collection":
+            seeds = [saved.paper.id for saved in self.collection(user, subscription.value)]
+            rows, _total = self.store.published_between(first, last, by_votes=False, limit=100_000, offset=0)
+            window_ids = [paper.id for paper in self.store.papers_by_pk([pk for pk, _, _ in rows]).values()]
+            if not seeds or not window_ids:
+                return []
+            try:
+                hits = self.more_like(seeds, limit, within=window_ids)
+            except ModelUnavailable:
+                return []
+            return [hit.paper for hit in hits if hit.score >= MATCH_COSINE]
+        mode: SearchMode = subscription.mode if subscription.mode in SEARCH_MODES else "hybrid"
+        return self._query_matches(subscription.value, mode, first, last, limit)
+
+    def _query_matches(self, text: str, mode: SearchMode, first: date, last: date, limit: int) -> list[Paper]:
+        """Papers that a search subscription really matches, not just the best of any day: with
+        every word of the query (keyword), close in meaning (semantic: cosine >= MATCH_COSINE), or
+        either (hybrid)."""
+        found = self.search(text, mode=mode, limit=limit * 3, date_from=first, date_to=last, snippets=False)
+        query = found.query
+        terms = query.highlight_terms
+        closeness: dict[int, float] = {}
+        semantic = self._semantic_index(required=False) if mode != "keyword" else None
+        if semantic is not None and query.meaning_text.strip():
+            vector = semantic.embed_query(query.meaning_text)
+            pks = self.store.pks_of([hit.paper.id for hit in found])
+            vectors = semantic.vectors_of(list(pks.values()))
+            closeness = {pk: float(vectors[pk] @ vector) for pk in pks.values() if pk in vectors}
+            by_id = {paper_id: closeness.get(pk, 0.0) for paper_id, pk in pks.items()}
+        matches = []
+        for hit in found:
+            text_of = f"{hit.paper.title} {hit.paper.abstract}"
+            has_words = bool(terms) and all(term_matches(text_of, {term}) for term in terms)
+            close = bool(closeness) and by_id.get(hit.paper.id, 0.0) >= MATCH_COSINE
+            if (
+                (mode == "keyword" and has_words)
+                or (mode == "semantic" and close)
+                or (mode == "hybrid" and (has_words or close))
+            ):
+                matches.append(hit.paper)
+        return matches[:limit]
+
     def _pks_of(self, paper_ids: Iterable[str]) -> dict[str, int]:
         """pks of known ids: one query for ids as stored, one lookup each for other spellings."""
         wanted = [paper_id.strip() for paper_id in paper_ids]
@@ -793,6 +1190,21 @@ def _precision(value: str) -> Precision:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _collection_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise CollectionError("a collection needs a name")
+    if len(name) > MAX_COLLECTION_NAME:
+        raise CollectionError(f"a collection's name has at most {MAX_COLLECTION_NAME} characters")
+    return name
+
+
+def _note(note: str | None) -> str | None:
+    if note is not None and len(note) > MAX_NOTE:
+        raise CollectionError(f"a note has at most {MAX_NOTE:,} characters")
+    return note
 
 
 class _StrictRejection(Exception):

@@ -1,16 +1,23 @@
 """Settings, declared once: name, environment variable, default and help.
 
-The CLI's options and the README's table come from `SETTINGS`; nothing else reads the
+A setting comes from its environment variable, else from the configuration file (TOML, keys
+named as the settings: `smtp_host = "mail.example.org"`; at `$PAPERSIFT_CONFIG`, else
+`papersift.toml` in the user config directory, `~/.config/papersift/` on Linux), else its
+default. The CLI's options and the README's table come from `SETTINGS`; nothing else reads the
 environment.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
+
+from papersift.errors import PapersiftError
 
 
 @dataclass(frozen=True)
@@ -43,14 +50,68 @@ SETTINGS = (
     Setting(
         "contact", "PAPERSIFT_CONTACT", "", "an e-mail or URL sent to arXiv in the User-Agent of harvests"
     ),
+    Setting(
+        "base_url",
+        "PAPERSIFT_BASE_URL",
+        "http://127.0.0.1:8000",
+        "the public address of the web app (for links in e-mails)",
+    ),
+    Setting("smtp_host", "PAPERSIFT_SMTP_HOST", "localhost", "the SMTP server digests are sent through"),
+    Setting(
+        "smtp_port", "PAPERSIFT_SMTP_PORT", "", "its port (default: 465 with tls, 587 with starttls, else 25)"
+    ),
+    Setting(
+        "smtp_user", "PAPERSIFT_SMTP_USER", "", "the user to log in to the SMTP server as (none: no login)"
+    ),
+    Setting("smtp_password", "PAPERSIFT_SMTP_PASSWORD", "", "that user's password"),
+    Setting(
+        "smtp_tls",
+        "PAPERSIFT_SMTP_TLS",
+        "starttls",
+        "none, starttls (upgrade the connection) or tls (TLS from the start)",
+    ),
+    Setting("mail_from", "PAPERSIFT_MAIL_FROM", "papersift <papersift@localhost>", "the From of digests"),
 )
 
 
 def setting(name: str) -> str:
     for item in SETTINGS:
         if item.name == name:
-            return os.environ.get(item.env) or item.default
+            found = os.environ.get(item.env) or _configured().get(name)
+            return str(found) if found not in (None, "") else item.default
     raise KeyError(name)
+
+
+def config_path() -> Path:
+    location = os.environ.get("PAPERSIFT_CONFIG")
+    if location:
+        return Path(location)
+    return Path(platformdirs.user_config_dir("papersift", appauthor=False)) / "papersift.toml"
+
+
+def _configured() -> dict[str, object]:
+    path = config_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    return _read_config(str(path), stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _read_config(path: str, _mtime: int) -> dict[str, object]:
+    try:
+        with open(path, "rb") as stream:
+            data = tomllib.load(stream)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise PapersiftError(f"{path}: not a valid configuration file ({error})") from None
+    known = {item.name for item in SETTINGS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PapersiftError(
+            f"{path}: unknown settings {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    return data
 
 
 def default_database_path() -> Path:

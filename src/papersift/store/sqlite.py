@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -519,6 +519,201 @@ class SQLiteStore:
     def latest_published(self) -> date | None:
         row = self._db.execute("SELECT max(published) FROM papers").fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
+
+    def secret(self, name: str, make: Callable[[], str]) -> str:
+        """A secret kept in the database (made once, by `make`): every worker signs alike."""
+        with self.transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"secret:{name}",)).fetchone()
+            if row:
+                return str(row[0])
+            value = make()
+            self._set_meta(f"secret:{name}", value)
+            return value
+
+    # -- collections ------------------------------------------------------------------------
+
+    def collection_id(self, user_id: int, name: str, *, create: bool = False) -> int | None:
+        """The id of a member's collection by name (created when asked and missing)."""
+        if create:
+            with self.transaction():
+                self._db.execute(
+                    "INSERT INTO collections (user_id, name, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (user_id, name, _now()),
+                )
+        row = self._db.execute(
+            "SELECT id FROM collections WHERE user_id = ? AND name = ?", (user_id, name)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def collections_of(self, user_id: int) -> list[tuple[int, str, int]]:
+        """(id, name, papers) of a member's collections, by name."""
+        return self._db.execute(
+            "SELECT c.id, c.name, count(s.pk) FROM collections c LEFT JOIN saved_papers s "
+            "ON s.collection_id = c.id WHERE c.user_id = ? GROUP BY c.id ORDER BY c.name COLLATE NOCASE",
+            (user_id,),
+        ).fetchall()
+
+    def delete_collection(self, collection_id: int) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+
+    def save_to_collection(self, collection_id: int, pks: Sequence[int], note: str | None = None) -> int:
+        """Save papers (again: keeps the first date; a given note replaces the old one); how many were new."""
+        with self.transaction():
+            before = self._count_saved(collection_id)
+            for pk in pks:
+                self._db.execute(
+                    "INSERT INTO saved_papers (collection_id, pk, note, saved_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT DO UPDATE SET note = coalesce(?, note)",
+                    (collection_id, pk, note or "", _now(), note),
+                )
+            return self._count_saved(collection_id) - before
+
+    def remove_from_collection(self, collection_id: int, pk: int) -> bool:
+        with self.transaction():
+            cursor = self._db.execute(
+                "DELETE FROM saved_papers WHERE collection_id = ? AND pk = ?", (collection_id, pk)
+            )
+            return cursor.rowcount > 0
+
+    def saved_in(self, collection_id: int) -> list[tuple[int, str, str]]:
+        """(pk, note, saved_at) of a collection's papers, most recently saved first."""
+        return self._db.execute(
+            "SELECT pk, note, saved_at FROM saved_papers WHERE collection_id = ? "
+            "ORDER BY saved_at DESC, pk DESC",
+            (collection_id,),
+        ).fetchall()
+
+    def saved_by(self, user_id: int, pks: Sequence[int] | None = None) -> dict[int, list[str]]:
+        """pk -> names of the member's collections holding it (of `pks`, or of every saved paper)."""
+        found: dict[int, list[str]] = {}
+        query = (
+            "SELECT s.pk, c.name FROM saved_papers s JOIN collections c ON c.id = s.collection_id "
+            "WHERE c.user_id = ?"
+        )
+        chunks = [None] if pks is None else list(_chunks(list(pks)))
+        for chunk in chunks:
+            if chunk is None:
+                rows = self._db.execute(query + " ORDER BY c.name", (user_id,)).fetchall()
+            else:
+                marks = ", ".join("?" * len(chunk))
+                rows = self._db.execute(
+                    query + f" AND s.pk IN ({marks}) ORDER BY c.name", (user_id, *chunk)
+                ).fetchall()
+            for pk, name in rows:
+                found.setdefault(pk, []).append(name)
+        return found
+
+    def _count_saved(self, collection_id: int) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM saved_papers WHERE collection_id = ?", (collection_id,)
+        ).fetchone()
+        return int(row[0])
+
+    # -- subscriptions and digests ----------------------------------------------------------
+
+    def add_subscription(
+        self, user_id: int, kind: str, value: str, mode: str, frequency: str, max_papers: int
+    ) -> int:
+        """Subscribe (or change the frequency, mode and size of the same subscription); its id."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO subscriptions (user_id, kind, value, mode, frequency, max_papers, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, kind, value) DO UPDATE SET "
+                "mode = excluded.mode, frequency = excluded.frequency, max_papers = excluded.max_papers",
+                (user_id, kind, value, mode, frequency, max_papers, _now()),
+            )
+            row = self._db.execute(
+                "SELECT id FROM subscriptions WHERE user_id = ? AND kind = ? AND value = ?",
+                (user_id, kind, value),
+            ).fetchone()
+            return int(row[0])
+
+    def delete_subscription(self, user_id: int, subscription_id: int | None = None) -> int:
+        """Delete one of a member's subscriptions (all of them without an id); how many went."""
+        with self.transaction():
+            if subscription_id is None:
+                cursor = self._db.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+            else:
+                cursor = self._db.execute(
+                    "DELETE FROM subscriptions WHERE user_id = ? AND id = ?", (user_id, subscription_id)
+                )
+            return cursor.rowcount
+
+    def subscriptions(
+        self, *, user_id: int | None = None, frequency: str | None = None
+    ) -> list[tuple[int, int, str, str, str, str, int]]:
+        """(id, user_id, kind, value, mode, frequency, max_papers), by member then id."""
+        clauses: list[str] = []
+        values: list[int | str] = []
+        if user_id is not None:
+            clauses.append("user_id = ?")
+            values.append(user_id)
+        if frequency is not None:
+            clauses.append("frequency = ?")
+            values.append(frequency)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._db.execute(
+            "SELECT id, user_id, kind, value, mode, frequency, max_papers FROM subscriptions "
+            f"{where} ORDER BY user_id, id",
+            values,
+        ).fetchall()
+
+    def last_digest_through(self, user_id: int, frequency: str) -> str | None:
+        row = self._db.execute(
+            "SELECT max(through) FROM digests WHERE user_id = ? AND frequency = ?", (user_id, frequency)
+        ).fetchone()
+        return row[0] if row else None
+
+    def claim_digest(
+        self,
+        user_id: int,
+        frequency: str,
+        period: str,
+        papers: Sequence[str],
+        message_id: str,
+        message: bytes,
+        through: str,
+    ) -> bool:
+        """Record the decision to send this digest (False: one was already decided for the period)."""
+        with self.transaction():
+            cursor = self._db.execute(
+                "INSERT INTO digests (user_id, frequency, period, status, papers, message_id, message, "
+                "through, decided_at) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, frequency, period, json.dumps(list(papers)), message_id, message, through, _now()),
+            )
+            return cursor.rowcount == 1
+
+    def digest_status(self, user_id: int, frequency: str, period: str) -> str | None:
+        row = self._db.execute(
+            "SELECT status FROM digests WHERE user_id = ? AND frequency = ? AND period = ?",
+            (user_id, frequency, period),
+        ).fetchone()
+        return row[0] if row else None
+
+    def unsent_digests(self) -> list[tuple[int, str, str, str, bytes]]:
+        """(user_id, frequency, period, message_id, message) decided but not known to be sent."""
+        return self._db.execute(
+            "SELECT user_id, frequency, period, message_id, message FROM digests "
+            "WHERE status = 'sending' ORDER BY decided_at, user_id"
+        ).fetchall()
+
+    def mark_digest_sent(self, user_id: int, frequency: str, period: str) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE digests SET status = 'sent', sent_at = ? "
+                "WHERE user_id = ? AND frequency = ? AND period = ?",
+                (_now(), user_id, frequency, period),
+            )
+
+    def digests_of(self, user_id: int) -> list[tuple[str, str, str, str, str | None]]:
+        """(frequency, period, status, papers JSON, sent_at) of a member's digests, newest first."""
+        return self._db.execute(
+            "SELECT frequency, period, status, papers, sent_at FROM digests WHERE user_id = ? "
+            "ORDER BY decided_at DESC",
+            (user_id,),
+        ).fetchall()
 
     # -- harvest state ---------------------------------------------------------------------
 

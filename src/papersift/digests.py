@@ -1,0 +1,162 @@
+"""Digests: each subscriber's new papers, merged from their subscriptions, as one e-mail.
+
+Pure functions: the period a digest covers, merging the subscriptions' rankings into one list
+with reasons, and the MIME message (plain text and HTML, a one-click unsubscribe link and the
+`List-Unsubscribe` headers of RFC 2369 and 8058). The Library decides who gets what
+(`Library.digest`) and records each decision in the store before sending (`Library.send_digests`).
+
+A daily digest is named by its day ("2026-11-21"), a weekly one by its ISO week ("2026-W47"): one
+digest per member, frequency and name, enforced by the store's primary key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from papersift.records import Paper
+
+Frequency = Literal["daily", "weekly"]
+FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
+SubscriptionKind = Literal["query", "author", "category", "collection", "trending"]
+SUBSCRIPTION_KINDS: tuple[SubscriptionKind, ...] = ("query", "author", "category", "collection", "trending")
+MAX_PAPERS = 100  # the most a subscription may ask for (the store checks it too)
+DEFAULT_MAX_PAPERS = 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    kind: SubscriptionKind
+    value: str
+    mode: str
+    frequency: Frequency
+    max_papers: int
+
+    def describe(self) -> str:
+        """The subscription in a few words, as the digest says why a paper is in it."""
+        if self.kind == "query":
+            return f"matches your search “{self.value}”" + (
+                "" if self.mode == "hybrid" else f" ({self.mode})"
+            )
+        if self.kind == "author":
+            return f"by {self.value}"
+        if self.kind == "category":
+            return f"in {self.value}"
+        if self.kind == "collection":
+            return f"like the papers in your collection “{self.value}”"
+        return "trending"
+
+
+@dataclass
+class DigestEntry:
+    paper: Paper
+    reasons: list[str] = field(default_factory=list)
+    rank: float = 0.0  # lower is better: the best position among the subscriptions, less per extra one
+
+
+@dataclass
+class Digest:
+    """What one member gets for one period: the papers published in `since` < day <= `through`."""
+
+    email: str
+    name: str
+    frequency: Frequency
+    period: str
+    since: date
+    through: date
+    entries: list[DigestEntry]
+
+
+def period_name(day: date, frequency: Frequency) -> str:
+    if frequency == "daily":
+        return day.isoformat()
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def window(day: date, frequency: Frequency, last_through: date | None) -> tuple[date, date]:
+    """(since, through): papers published after `since` up to `day`. After the last digest's
+    `through`, else one day or one week back (a first digest is not the whole archive)."""
+    default = day - timedelta(days=1 if frequency == "daily" else 7)
+    if last_through is None or last_through < default - timedelta(days=30):
+        return default, day  # a member back after a month away gets the last period, not a month
+    return min(last_through, day), day
+
+
+def merge_rankings(rankings: Sequence[tuple[Subscription, Sequence[Paper]]], limit: int) -> list[DigestEntry]:
+    """One list from each subscription's ranking, each paper once with every reason it is there.
+
+    Ranked by the best relative position a paper has in any ranking (0 = first), a paper found by
+    several subscriptions moved up by a third of a list per extra one; at most `limit` papers.
+    """
+    entries: dict[str, DigestEntry] = {}
+    for subscription, papers in rankings:
+        for position, paper in enumerate(papers[: subscription.max_papers]):
+            relative = position / max(1, len(papers))
+            entry = entries.get(paper.id)
+            if entry is None:
+                entries[paper.id] = DigestEntry(paper, [subscription.describe()], relative)
+            else:
+                entry.reasons.append(subscription.describe())
+                entry.rank = min(entry.rank, relative) - 1 / 3
+    ranked = sorted(entries.values(), key=lambda e: (e.rank, -(e.paper.published or date.min).toordinal()))
+    return ranked[:limit]
+
+
+def one_line(text: str) -> str:
+    """Text safe for a header or a line of plain text: no control characters or line breaks."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "mail_templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def build_message(
+    digest: Digest, *, mail_from: str, base_url: str, unsubscribe_url: str, domain: str | None = None
+) -> EmailMessage:
+    """The digest as a multipart (plain text + HTML) message with unsubscribe headers.
+
+    Header values are built from one-line text and `Address` objects, and the message uses the
+    strict default policy, which refuses a line break in any header: no header injection from a
+    member's name or a paper's title.
+    """
+    count = len(digest.entries)
+    when = digest.through.strftime("%-d %b %Y")
+    subject = f"papersift: {count} new {'paper' if count == 1 else 'papers'} for you, {when}"
+    context = {
+        "digest": digest,
+        "count": count,
+        "when": when,
+        "base_url": base_url.rstrip("/"),
+        "unsubscribe_url": unsubscribe_url,
+        "one_line": one_line,
+    }
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = mail_from
+    message["To"] = Address(display_name=one_line(digest.name), addr_spec=digest.email)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid("digest", domain=domain)
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_TEMPLATES.get_template("digest.txt").render(context))
+    message.add_alternative(_TEMPLATES.get_template("digest.html").render(context), subtype="html")
+    return message
