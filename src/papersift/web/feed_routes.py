@@ -1,0 +1,248 @@
+"""Feeds a researcher follows in a feed reader: any search, any author, any category.
+
+    GET /feeds/search.{rss|atom|json}?q=&mode=&author=&category=&from=&to=
+    GET /feeds/authors/{name}.{rss|atom|json}
+    GET /feeds/categories/{code}.{rss|atom|json}
+
+Each lists the newest of the papers it follows (the FEED_SIZE best matches of a search, newest
+first: a reader wants what is new, and a subscribed search keeps its relevance cut). The bytes
+come from `papersift.syndication`; this module only translates the request.
+
+Readers poll, often every few minutes: responses may be cached for 15 minutes, and carry an ETag
+(a hash of the body) so that a reader that already has the feed gets a bodiless 304.
+
+Bad parameters are a 400 naming the parameter, rendered by the app's error handler (so they
+are checked here, as strings, rather than by FastAPI's validation, whose message the HTML
+error page would not show). Handlers are `async def` and call the Library directly: it is not
+thread-safe, and the event loop serialises its use (see `security`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from datetime import date
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from papersift.embed import ModelUnavailable
+from papersift.library import SEARCH_MODES, SearchMode
+from papersift.records import Hit, Paper
+from papersift.search.tokens import words
+from papersift.settings import setting
+from papersift.syndication import FeedKind, render
+from papersift.web.render import category_name, path_part
+from papersift.web.security import get_library
+
+router = APIRouter(include_in_schema=False)
+
+FEED_SIZE = 50
+FORMATS: tuple[FeedKind, ...] = ("rss", "atom", "json")
+MAX_QUERY = 2_000  # characters, as the search page and the API allow
+MAX_NAME = 200  # an author's name or a category code
+TITLE_QUERY = 100  # characters of the query shown in the feed's title
+CACHE_CONTROL = "public, max-age=900"
+
+
+# -- parameters -------------------------------------------------------------------------------
+
+
+def _bad(reason: str) -> HTTPException:
+    return HTTPException(status_code=400, detail=reason)
+
+
+def _format(fmt: str) -> FeedKind:
+    for kind in FORMATS:
+        if fmt == kind:
+            return kind
+    raise HTTPException(status_code=404, detail=f"There is no {fmt[:20]!r} feed: use rss, atom or json.")
+
+
+def _text(value: str, name: str, limit: int) -> str:
+    if len(value) > limit:
+        raise _bad(f"{name} is too long (at most {limit:,} characters)")
+    return value.strip()
+
+
+def _day(value: str, name: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise _bad(f"{name} must be a date like 2026-07-01, not {value[:40]!r}") from None
+
+
+def _mode(value: str) -> SearchMode:
+    for mode in SEARCH_MODES:
+        if value == mode:
+            return mode
+    raise _bad(f"mode must be one of {', '.join(SEARCH_MODES)}")
+
+
+# -- the site's address -----------------------------------------------------------------------
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host or host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def base_url(request: Request) -> str:
+    """The address readers reach this site at, for the links in a feed.
+
+    The request's own address: it is where the reader fetched the feed from, so links work on
+    whatever host name and port serve the site, and a feed's self link is the URL subscribed to.
+    Behind a reverse proxy that does not pass the Host header, the request names a loopback
+    address no reader can reach: then the `base_url` setting, if it names a public one.
+    """
+    own = str(request.base_url).rstrip("/")
+    if not _is_loopback(request.url.hostname):
+        return own
+    configured = setting("base_url").rstrip("/")
+    return own if _is_loopback(urlsplit(configured).hostname) else configured
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+def _newest_first(hits: list[Hit]) -> list[Paper]:
+    # Undated papers last; the sort is stable, so equal ones keep the search's order.
+    ranked = sorted(hits, key=lambda hit: (hit.paper.published or date.min, hit.score), reverse=True)
+    return [hit.paper for hit in ranked]
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    """If-None-Match: "*" or a list of tags, compared weakly (RFC 9110, 13.1.2)."""
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _feed_response(
+    request: Request, papers: list[Paper], kind: FeedKind, *, title: str, page: str, feed: str, about: str
+) -> Response:
+    base = base_url(request)
+    body, content_type = render(
+        papers,
+        kind=kind,
+        title=title,
+        link=base + page,
+        feed_url=base + feed,
+        description=about,
+        base_url=base,
+        updated=None,
+    )
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
+    if _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=content_type, headers=headers)
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+
+@router.get("/feeds/search.{fmt}")
+async def search_feed(
+    request: Request,
+    fmt: str,
+    q: str = "",
+    mode: str = "hybrid",
+    author: str = "",
+    category: str = "",
+    date_from_text: str = Query("", alias="from"),
+    date_to_text: str = Query("", alias="to"),
+) -> Response:
+    kind = _format(fmt)
+    text = _text(q, "the query", MAX_QUERY)
+    chosen = _mode(mode)
+    author, category = _text(author, "author", MAX_NAME), _text(category, "category", MAX_NAME)
+    date_from, date_to = _day(date_from_text, "from"), _day(date_to_text, "to")
+    if date_from and date_to and date_from > date_to:
+        raise _bad(f"from ({date_from}) is after to ({date_to})")
+    try:
+        hits = get_library(request).search(
+            text,
+            chosen,
+            FEED_SIZE,
+            author=author or None,
+            category=category or None,
+            date_from=date_from,
+            date_to=date_to,
+            snippets=False,
+        )
+    except ModelUnavailable as unavailable:  # semantic search asked of a server without the model
+        raise _bad(f"{unavailable.reason}; use mode=keyword") from unavailable
+    # Only what was asked, so that one search has one feed address (an Atom feed's id).
+    asked = {
+        "q": text,
+        "mode": "" if chosen == "hybrid" else chosen,
+        "author": author,
+        "category": category,
+        "from": date_from.isoformat() if date_from else "",
+        "to": date_to.isoformat() if date_to else "",
+    }
+    query = urlencode({name: value for name, value in asked.items() if value})
+    suffix = "?" + query if query else ""
+    filters = (("by", author), ("in", category), ("from", asked["from"]), ("to", asked["to"]))
+    scope = [f"{word} {value}" for word, value in filters if value]
+    shown = text if len(text) <= TITLE_QUERY else text[:TITLE_QUERY].rstrip() + "…"
+    title = " ".join([f"“{shown}”" if text else "Newest papers", *scope])
+    return _feed_response(
+        request,
+        _newest_first(hits),
+        kind,
+        title=f"{title} – papersift",
+        page="/search" + suffix if query else "/",
+        feed=f"/feeds/search.{kind}{suffix}",
+        about=f"The newest of the {FEED_SIZE} papers that best match {title} on papersift.",
+    )
+
+
+@router.get("/feeds/authors/{name:path}.{fmt}")
+async def author_feed(request: Request, name: str, fmt: str) -> Response:
+    kind = _format(fmt)
+    name = _text(name, "the author's name", MAX_NAME)
+    if not words(name):  # a name of no words would filter nothing and list every paper
+        raise HTTPException(status_code=404, detail="No author has an empty name.")
+    hits = get_library(request).search("", mode="keyword", limit=FEED_SIZE, author=name, snippets=False)
+    if not hits:
+        raise HTTPException(status_code=404, detail="We know no papers by this author.")
+    return _feed_response(
+        request,
+        _newest_first(hits),
+        kind,
+        title=f"Papers by {name} – papersift",
+        page="/authors/" + path_part(name),
+        feed=f"/feeds/authors/{path_part(name)}.{kind}",
+        about=f"The newest papers by {name} on papersift.",
+    )
+
+
+@router.get("/feeds/categories/{code:path}.{fmt}")
+async def category_feed(request: Request, code: str, fmt: str) -> Response:
+    kind = _format(fmt)
+    code = _text(code, "the category", MAX_NAME)
+    if not code:
+        raise HTTPException(status_code=404, detail="No category has an empty name.")
+    hits = get_library(request).search("", mode="keyword", limit=FEED_SIZE, category=code, snippets=False)
+    if not hits:
+        raise HTTPException(status_code=404, detail="No paper in the library has this category.")
+    named = f"{code} ({category_name(code)})" if category_name(code) else code
+    return _feed_response(
+        request,
+        _newest_first(hits),
+        kind,
+        title=f"{named} – papersift",
+        page="/categories/" + path_part(code),
+        feed=f"/feeds/categories/{path_part(code)}.{kind}",
+        about=f"The newest papers in {named} on papersift.",
+    )
