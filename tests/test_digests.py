@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from email import message_from_bytes
 from email import policy as email_policy
@@ -299,3 +300,32 @@ def test_bad_subscriptions_are_refused_with_a_reason(lib: Library) -> None:
     with pytest.raises(SubscriptionError, match="1 to 100"):
         lib.subscribe(ada, "trending", max_papers=0)
     assert lib.subscriptions(ada) == []
+
+
+def test_digests_by_meaning_a_collection_and_a_semantic_search(tmp_path: Path) -> None:
+    """With the model: papers like a collection's, and a search matched by meaning, not words."""
+    from conftest import MODEL
+
+    topics = {
+        "graphs": "Message passing on graphs: rewiring edges relieves oversquashing in graph networks.",
+        "proteins": "Generative diffusion models design protein backbones that fold as intended.",
+        "speech": "Speech recognition with self-supervised audio encoders for low-resource languages.",
+    }
+    papers = []
+    for number, (topic, text) in enumerate(topics.items(), start=1):
+        older = paper(number, date(2026, 6, 1), title=f"Older work on {topic}")
+        newer = paper(number + 10, DAY, title=f"New results on {topic}")
+        papers += [replace(older, abstract=text), replace(newer, abstract=text.replace(".", ", revisited."))]
+    with Library.open(tmp_path / "lib.db", embedding_model=MODEL) as lib:
+        lib.ingest_records(papers)
+        lib.refresh_index()
+        ada = lib.accounts.sign_up("ada@example.org", "correct horse")
+        lib.save_papers(ada, ["2606.00001"], "Graphs")  # the older graphs paper
+        lib.subscribe(ada, "collection", "Graphs")
+        lib.subscribe(ada, "query", "folding of proteins", mode="semantic")
+        digest = lib.digest(ada, DAY)
+        found = {entry.paper.title: entry.reasons for entry in digest.entries}
+        assert found == {
+            "New results on graphs": ["like the papers in your collection “Graphs”"],
+            "New results on proteins": ["matches your search “folding of proteins” (semantic)"],
+        }

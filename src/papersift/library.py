@@ -69,7 +69,7 @@ from papersift.search.keyword import IndexedPaper, KeywordIndex
 from papersift.search.query import Query, parse_query
 from papersift.search.semantic import EmbedProgress, SemanticIndex
 from papersift.search.snippets import contains_phrase, make_snippet
-from papersift.search.tokens import term_matches, words
+from papersift.search.tokens import term_counts, words
 from papersift.settings import default_database_path, setting
 from papersift.store import Store, open_store
 
@@ -637,9 +637,15 @@ class Library:
         The given papers and duplicates of them are left out. Why the centroid: see
         docs/notes/more-like-these.md (measured against a linear SVM, arxiv-sanity's way).
         """
+        seeds = [self._pk(paper_id) for paper_id in paper_ids]
+        allowed = None
+        if within is not None:
+            allowed = np.array([pk for paper_id in within if (pk := self._find_pk(paper_id)) is not None])
+        return self._more_like(seeds, limit, allowed)
+
+    def _more_like(self, seeds: list[int], limit: int, allowed: np.ndarray | None) -> list[Hit]:
         semantic = self._semantic_index(required=True)
         assert semantic is not None
-        seeds = [self._pk(paper_id) for paper_id in paper_ids]
         if not seeds or limit <= 0:
             return []
         semantic.vectors()  # catch up with embeddings written since
@@ -649,9 +655,6 @@ class Library:
             ids = ", ".join(p.id for p in self.store.papers_by_pk(missing).values())
             raise PapersiftError(f"not embedded yet: {ids} (run `papersift index`)")
         centroid = np.mean([vectors[seed] for seed in seeds], axis=0)
-        allowed = None
-        if within is not None:
-            allowed = np.array([pk for paper_id in within if (pk := self._find_pk(paper_id)) is not None])
         seed_papers = self.store.papers_by_pk(seeds)
         seen_titles = {title_key(p.title) for p in seed_papers.values()}
         seed_matrix = np.stack([vectors[seed] for seed in seeds])
@@ -1061,14 +1064,16 @@ class Library:
             papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
             return [papers[pk] for pk, _, _ in rows]
         if subscription.kind == "collection":
-            seeds = [saved.paper.id for saved in self.collection(user, subscription.value)]
-            rows, _total = self.store.published_between(first, last, by_votes=False, limit=100_000, offset=0)
-            window_ids = [paper.id for paper in self.store.papers_by_pk([pk for pk, _, _ in rows]).values()]
-            if not seeds or not window_ids:
+            collection_id = self.store.collection_id(user.id, subscription.value)
+            seeds = [pk for pk, _note, _saved in self.store.saved_in(collection_id)] if collection_id else []
+            rows, _total = self.store.published_between(
+                first, last, by_votes=False, limit=1_000_000, offset=0
+            )
+            if not seeds or not rows:
                 return []
             try:
-                hits = self.more_like(seeds, limit, within=window_ids)
-            except ModelUnavailable:
+                hits = self._more_like(seeds, limit, np.array([pk for pk, _, _ in rows]))
+            except (ModelUnavailable, PapersiftError):  # no model, or a saved paper not embedded yet
                 return []
             return [hit.paper for hit in hits if hit.score >= MATCH_COSINE]
         mode: SearchMode = subscription.mode if subscription.mode in SEARCH_MODES else "hybrid"
@@ -1091,8 +1096,9 @@ class Library:
             by_id = {paper_id: closeness.get(pk, 0.0) for paper_id, pk in pks.items()}
         matches = []
         for hit in found:
-            text_of = f"{hit.paper.title} {hit.paper.abstract}"
-            has_words = bool(terms) and all(term_matches(text_of, {term}) for term in terms)
+            has_words = (
+                bool(terms) and terms <= term_counts(f"{hit.paper.title} {hit.paper.abstract}")[0].keys()
+            )
             close = bool(closeness) and by_id.get(hit.paper.id, 0.0) >= MATCH_COSINE
             if (
                 (mode == "keyword" and has_words)

@@ -701,11 +701,20 @@ class SQLiteStore:
 
     def mark_digest_sent(self, user_id: int, frequency: str, period: str) -> None:
         with self.transaction():
+            # The message is kept only until it is sent (10,000 digests a day would add ~300 MB).
             self._db.execute(
-                "UPDATE digests SET status = 'sent', sent_at = ? "
+                "UPDATE digests SET status = 'sent', sent_at = ?, message = x'' "
                 "WHERE user_id = ? AND frequency = ? AND period = ?",
                 (_now(), user_id, frequency, period),
             )
+
+    def prune_digests(self, through_before: str) -> int:
+        """Forget the digests that covered papers up to before this date (ISO); how many."""
+        with self.transaction():
+            cursor = self._db.execute(
+                "DELETE FROM digests WHERE through < ? AND status = 'sent'", (through_before,)
+            )
+            return cursor.rowcount
 
     def digests_of(self, user_id: int) -> list[tuple[str, str, str, str, str | None]]:
         """(frequency, period, status, papers JSON, sent_at) of a member's digests, newest first."""
