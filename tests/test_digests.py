@@ -329,3 +329,26 @@ def test_digests_by_meaning_a_collection_and_a_semantic_search(tmp_path: Path) -
             "New results on graphs": ["like the papers in your collection “Graphs”"],
             "New results on proteins": ["matches your search “folding of proteins” (semantic)"],
         }
+
+
+def test_one_digest_run_at_a_time(lib: Library, smtp: tuple[Sink, int]) -> None:
+    sink, _port = smtp
+    members(lib, 2)
+    other_run = subprocess.Popen(["sleep", "60"])  # stands for another `digest send`, still running
+    try:
+        assert (
+            lib.store.take_lock("digest-run", f"{socket.gethostname()}:{other_run.pid}", lambda _: False)
+            is None
+        )
+        with (
+            pytest.raises(SubscriptionError, match="another digest run is in progress"),
+            SmtpSender(SmtpSettings.from_settings()) as sender,
+        ):
+            lib.send_digests(sender, day=DAY)
+        assert sink.messages == []
+    finally:
+        other_run.kill()
+        other_run.wait()
+    with SmtpSender(SmtpSettings.from_settings()) as sender:  # its holder has ended: taken over
+        assert lib.send_digests(sender, day=DAY).sent == 2
+    assert lib.store.take_lock("digest-run", "someone:1", lambda _: False) is None  # released

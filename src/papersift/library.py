@@ -22,6 +22,7 @@ import json
 import os
 import re
 import secrets
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -966,6 +967,28 @@ class Library:
         day = day or date.today()
         base_url = (base_url or setting("base_url")).rstrip("/")
         mail_from = mail_from or setting("mail_from")
+        if dry_run:
+            return self._send_digests(send, day, base_url, mail_from, dry_run, on_progress)
+        # One run at a time: two would both send what a killed run had decided. The lock names
+        # this process; a holder on this machine that no longer runs is taken over.
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        holder = self.store.take_lock("digest-run", owner, _process_is_gone)
+        if holder is not None:
+            raise SubscriptionError(f"another digest run is in progress ({holder}); try again when it ends")
+        try:
+            return self._send_digests(send, day, base_url, mail_from, dry_run, on_progress)
+        finally:
+            self.store.release_lock("digest-run", owner)
+
+    def _send_digests(
+        self,
+        send: Callable[[EmailMessage], None],
+        day: date,
+        base_url: str,
+        mail_from: str,
+        dry_run: bool,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> DigestRun:
         run = DigestRun()
         if not dry_run:
             for user_id, frequency, period, _message_id, raw in self.store.unsent_digests():
@@ -1196,6 +1219,20 @@ def _precision(value: str) -> Precision:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _process_is_gone(owner: str) -> bool:
+    """Whether the holder of a lock ("host:pid") is a process of this machine that has ended."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's: only its own end (or an operator) frees it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _collection_name(name: str) -> str:

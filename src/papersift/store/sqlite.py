@@ -530,6 +530,21 @@ class SQLiteStore:
             self._set_meta(f"secret:{name}", value)
             return value
 
+    def take_lock(self, name: str, owner: str, is_stale: Callable[[str], bool]) -> str | None:
+        """Hold the named lock for `owner` (a lock whose holder `is_stale` is taken over); None
+        when taken, else the holder that keeps it."""
+        key = f"lock:{name}"
+        with self.transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if row and row[0] != owner and not is_stale(str(row[0])):
+                return str(row[0])
+            self._set_meta(key, owner)
+            return None
+
+    def release_lock(self, name: str, owner: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM meta WHERE key = ? AND value = ?", (f"lock:{name}", owner))
+
     # -- collections ------------------------------------------------------------------------
 
     def collection_id(self, user_id: int, name: str, *, create: bool = False) -> int | None:
