@@ -113,3 +113,12 @@ def test_import_bibtex_adds_unknown_papers_and_saves_them(lib: Library, ada: Use
     assert (
         lib.search("graph rewiring", mode="keyword")[0].paper.title == "A Brand New Study of Graph Rewiring"
     )
+
+
+def test_a_bibtex_year_does_not_move_a_known_papers_date(lib: Library, ada: User) -> None:
+    bibtex = b"@article{k, title = {Paper number 5 on topic 2}, eprint = {2606.00005}, year = {2026}}"
+    lib.import_collection(ada, "Years", bibtex)
+    assert lib.paper("2606.00005").published == date(2026, 6, 5)  # not 2026-01-01
+    earlier = b"@article{k, title = {Paper number 6 on topic 0}, eprint = {2606.00006}, year = {2025}}"
+    lib.import_collection(ada, "Years", earlier)
+    assert lib.paper("2606.00006").published == date(2025, 1, 1)  # a year before is a real fact

@@ -243,3 +243,91 @@ def test_every_page_screenshot_and_fits_the_screen(
         assert width <= viewport["width"], f"{name} is {width}px wide on a {viewport['width']}px screen"
     assert not [e for e in errors if "404" not in e], errors
     page.context.close()
+
+
+def test_save_to_a_collection_subscribe_and_preview_the_digest(
+    server: str, browser: Any, errors: list[str], artifacts: Path
+) -> None:
+    """A member saves a paper into a new collection, subscribes to papers like it and to a search,
+    and sees what their next digest would hold; the member pages fit a phone too."""
+    page = open_page(browser, errors, DESKTOP)
+    expect = sync_api.expect
+    page.goto(server + "/signup")
+    page.get_by_label("Name").fill("Marie Curie")
+    page.get_by_label("E-mail").fill("marie@example.org")
+    page.get_by_label("Password").fill("radioactive decay")
+    page.get_by_role("button", name="Sign up").click()
+    menu = page.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="Library")).to_be_visible()
+
+    first = page.locator(".paper-card .card-title a").first
+    title = first.inner_text()
+    first.click()
+    expect(page.locator("h1")).to_have_text(title)
+    paper_url = page.url
+    day = page.locator(".facts time").first.get_attribute("datetime")
+    assert day
+
+    # Save into a new collection: the control opens in place and answers in place (htmx).
+    page.locator(".save-control summary").click()
+    page.get_by_label("Collection", exact=True).fill("Reading group")
+    page.get_by_label("Note").fill("Discuss on Friday")
+    page.get_by_role("button", name="Save paper").click()
+    expect(page.locator(".save-control .status")).to_have_text("Saved to “Reading group”.")
+    expect(page.locator(".save-control summary")).to_contain_text("Saved")
+    expect(page.locator(".saved-in")).to_contain_text("Reading group")
+    assert page.url == paper_url
+    page.wait_for_timeout(300)  # htmx settles the new classes with a transition: photograph the end
+    page.screenshot(path=artifacts / "members-1-saved-desktop.png")
+
+    menu.get_by_role("link", name="Library").click()
+    expect(page.locator(".collection-name")).to_have_text("Reading group")
+    expect(page.locator(".collection-item .muted")).to_have_text("1 paper")
+    page.screenshot(path=artifacts / "members-2-library-desktop.png", full_page=True)
+
+    page.get_by_role("link", name="Reading group").click()
+    expect(page.locator("h1")).to_have_text("Reading group")
+    expect(page.locator(".paper-card .card-title a")).to_have_text(title)
+    expect(page.locator(".note")).to_contain_text("Discuss on Friday")
+    collection_url = page.url
+    page.screenshot(path=artifacts / "members-3-collection-desktop.png", full_page=True)
+
+    # Subscribe to papers like the collection, and to a search of words of the paper's title.
+    page.get_by_role("button", name="Subscribe to papers like these").click()
+    page.wait_for_url(re.compile(r"/subscriptions"))
+    expect(page.locator(".subscription-what")).to_have_text(
+        "Like the papers in your collection “Reading group”"
+    )
+    words = " ".join(title.split()[:3]).strip(":,.")
+    page.goto(server + "/search?q=" + quote(words) + "&mode=keyword")
+    page.get_by_role("button", name="Subscribe to this search").click()
+    page.wait_for_url(re.compile(r"/subscriptions"))
+    expect(page.locator(".subscription-item")).to_have_count(2)
+
+    # The preview of the next daily digest, as of the day of the paper.
+    page.get_by_label("Preview as of").fill(day)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"day=" + day))
+    preview = page.locator(".preview")
+    expect(preview.get_by_role("heading", name="Preview of your next daily digest")).to_be_visible()
+    expect(preview.locator(".paper-card").first).to_be_visible()
+    expect(preview.locator(".reason").first).to_be_visible()
+    expect(preview.get_by_text(f"matches your search “{words}” (keyword)").first).to_be_visible()
+    page.screenshot(path=artifacts / "members-4-subscriptions-desktop.png", full_page=True)
+
+    # The same pages on a phone, signed in as the same member.
+    phone = open_page(browser, errors, PHONE, storage_state=page.context.storage_state())
+    for name, url in [
+        ("library", server + "/library"),
+        ("collection", collection_url),
+        ("subscriptions", f"{server}/subscriptions?day={day}"),
+        ("paper", paper_url),
+    ]:
+        response = phone.goto(url)
+        assert response is not None and response.status == 200, name
+        phone.screenshot(path=artifacts / f"members-{name}-phone.png", full_page=True)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name} is {width}px wide on a {PHONE['width']}px screen"
+    assert not errors, errors
+    phone.context.close()
+    page.context.close()

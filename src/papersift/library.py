@@ -1044,18 +1044,21 @@ class Library:
         """A token for a link that stops the member's digests of this frequency, no sign-in needed."""
         return self._signer().dumps([user.id, frequency])
 
-    def unsubscribe_by_token(self, token: str) -> tuple[str, Frequency]:
-        """Stop the digests a token names (again: nothing more); (the member's e-mail, frequency)."""
+    def check_unsubscribe_token(self, token: str) -> tuple[User, Frequency]:
+        """The member and frequency an unsubscribe token names (SubscriptionError if forged)."""
+        invalid = "this unsubscribe link is not valid (it may have been cut short)"
         try:
             user_id, frequency = self._signer().loads(token)
+            row = self.store.user_row(user_id=int(user_id))
         except (BadSignature, ValueError, TypeError):
-            raise SubscriptionError(
-                "this unsubscribe link is not valid (it may have been cut short)"
-            ) from None
-        row = self.store.user_row(user_id=int(user_id))
-        user = User(row.id, row.email, row.name, row.created_at) if row else None
-        if user is None or frequency not in FREQUENCIES:
+            raise SubscriptionError(invalid) from None
+        if row is None or frequency not in FREQUENCIES:
             raise SubscriptionError("this unsubscribe link is for an account that no longer exists")
+        return User(row.id, row.email, row.name, row.created_at), frequency
+
+    def unsubscribe_by_token(self, token: str) -> tuple[str, Frequency]:
+        """Stop the digests a token names (again: nothing more); (the member's e-mail, frequency)."""
+        user, frequency = self.check_unsubscribe_token(token)
         self.unsubscribe(user, frequency=frequency)
         return user.email, frequency
 

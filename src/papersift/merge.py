@@ -35,6 +35,17 @@ def _recency(paper: Paper) -> tuple[int, date]:
     return (paper.version or 0, paper.updated or paper.published or date.min)
 
 
+def _first_published(a: date | None, b: date | None) -> date | None:
+    """The earlier date, unless it is only the start of the other's year or month: a BibTeX
+    entry with `year = 2026` reads as 1 January and must not move a paper of 10 June."""
+    if a is None or b is None:
+        return a or b
+    early, late = sorted((a, b))
+    vaguer_year = early.month == 1 and early.day == 1 and early.year == late.year
+    vaguer_month = early.day == 1 and (early.year, early.month) == (late.year, late.month)
+    return late if vaguer_year or vaguer_month else early
+
+
 def merge(existing: Paper, incoming: Paper) -> Paper:
     """One record of two records of the same paper (see the module docstring)."""
     if incoming == existing:
@@ -51,8 +62,7 @@ def merge(existing: Paper, incoming: Paper) -> Paper:
     values["abstract_raw"] = (
         newer.abstract_raw if values["abstract"] == newer.abstract else older.abstract_raw
     )
-    dates = [d for d in (existing.published, incoming.published) if d]
-    values["published"] = min(dates) if dates else None
+    values["published"] = _first_published(existing.published, incoming.published)
     updates = [d for d in (existing.updated, incoming.updated, newer.published) if d]
     latest = max(updates) if updates else None
     values["updated"] = latest if latest and latest != values["published"] else None

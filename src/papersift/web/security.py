@@ -11,12 +11,17 @@ CSRF: a state-changing request (POST, PUT, PATCH, DELETE) must
   2. carry the CSRF token (double-submit): the `papersift_csrf` cookie's value, repeated in the
      form field `csrf_token` or the `X-CSRF-Token` header (htmx and API clients send the header).
 A cross-site page can neither read the cookie nor set the header, so it cannot forge either.
+One kind of route is exempt, each marked `@csrf_exempt` on its handler: a URL that is itself the
+authorization (the signed token of a digest's unsubscribe link, which mail clients POST to without
+cookies, RFC 8058). Forging such a request needs the token, and whoever has it may use it anyway.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, Response
@@ -29,6 +34,9 @@ CSRF_COOKIE = "papersift_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_CSRF_EXEMPT: set[Callable[..., Any]] = set()
 
 
 def get_library(request: Request) -> Library:
@@ -68,9 +76,16 @@ def remember_csrf_token(request: Request, response: Response) -> None:
         )
 
 
+def csrf_exempt(endpoint: Endpoint) -> Endpoint:
+    """Exempt this route handler from the CSRF checks (see the module docstring for which may be)."""
+    _CSRF_EXEMPT.add(endpoint)
+    return endpoint
+
+
 async def verify_csrf(request: Request) -> None:
     """Refuse (403) a state-changing request that fails the checks in the module docstring."""
-    if request.method not in UNSAFE_METHODS:
+    # The route matched this request before its dependencies run: its handler is in the scope.
+    if request.method not in UNSAFE_METHODS or request.scope.get("endpoint") in _CSRF_EXEMPT:
         return
     site = request.headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
