@@ -8,15 +8,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from papersift import Library
+from papersift.records import Paper
+
+if TYPE_CHECKING:
+    import httpx
+    from fastapi import FastAPI
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -161,3 +168,31 @@ def run_cli(db_path: Path, tmp_path: Path) -> CliRun:
         )
 
     return run
+
+
+def store(library: Library, papers: list[Paper]) -> Library:
+    """`library` holding `papers`, indexed."""
+    library.ingest_records(papers)
+    library.refresh_index()
+    return library
+
+
+class InProcess:
+    """A web app in this process through `httpx.ASGITransport`, called synchronously by tests."""
+
+    def __init__(self, app: FastAPI, base_url: str = "http://testserver") -> None:
+        import httpx
+
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        return self.loop.run_until_complete(self.client.request(method, url, **options))
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()

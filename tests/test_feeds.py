@@ -8,7 +8,6 @@ layer adds nothing (characters XML cannot hold).
 
 from __future__ import annotations
 
-import asyncio
 import html
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,10 +19,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from conftest import InProcess, store
 from papersift import Library
 from papersift.records import Paper
 from papersift.syndication import render
-from papersift.web import feed_routes
 from papersift.web.app import create_app
 
 SPARSE = Paper(
@@ -97,33 +96,8 @@ CONTENT_TYPES = {
 }
 
 
-def store(library: Library, papers: list[Paper]) -> Library:
-    library.ingest_records(papers)
-    library.refresh_index()
-    return library
-
-
-class InProcess:
-    """The app in this process through `httpx.ASGITransport`, called synchronously by tests."""
-
-    def __init__(self, app: FastAPI, base_url: str = BASE) -> None:
-        self.loop = asyncio.new_event_loop()
-        transport = httpx.ASGITransport(app=app)
-        self.client = httpx.AsyncClient(transport=transport, base_url=base_url)
-
-    def get(self, url: str, **options: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.client.get(url, **options))
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.client.aclose())
-        self.loop.close()
-
-
 def feed_app(library: Library) -> FastAPI:
-    app = create_app(library)
-    if not any(getattr(route, "path", "").startswith("/feeds/") for route in app.routes):
-        app.include_router(feed_routes.router)  # until app.py includes the feeds itself
-    return app
+    return create_app(library)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ the way its users will.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import itertools
 import json
@@ -24,9 +23,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
-from conftest import MODEL
+from conftest import MODEL, InProcess, store
 from papersift import Library
 from papersift.cli import DEMO_CORPUS
 from papersift.records import Paper, ReportedResult
@@ -116,32 +114,6 @@ ODD_TEXT = [
     "😀 ∑ 東京",
     "-",
 ]
-
-
-def store(library: Library, papers: list[Paper]) -> Library:
-    library.ingest_records(papers)
-    library.refresh_index()
-    return library
-
-
-class InProcess:
-    """The app in this process through `httpx.ASGITransport`, called synchronously by tests."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self.loop = asyncio.new_event_loop()
-        transport = httpx.ASGITransport(app=app)
-        self.client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.client.request(method, url, **options))
-
-    def get(self, url: str, **options: Any) -> httpx.Response:
-        return self.request("GET", url, **options)
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.client.aclose())
-        self.loop.close()
 
 
 @pytest.fixture
