@@ -34,8 +34,9 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 from itsdangerous import BadSignature, URLSafeSerializer
+from scipy import sparse
 
-from papersift import sources
+from papersift import recommend, sources
 from papersift.accounts import Accounts, User
 from papersift.digests import (
     DEFAULT_MAX_PAPERS,
@@ -70,7 +71,7 @@ from papersift.search.keyword import IndexedPaper, KeywordIndex
 from papersift.search.query import Query, parse_query
 from papersift.search.semantic import EmbedProgress, SemanticIndex
 from papersift.search.snippets import contains_phrase, make_snippet
-from papersift.search.tokens import term_counts, words
+from papersift.search.tokens import STOP_WORDS, stem, term_counts, words
 from papersift.settings import default_database_path, setting
 from papersift.store import Store, open_store
 
@@ -130,6 +131,7 @@ MAX_COLLECTION_NAME = 100
 MAX_NOTE = 10_000
 
 
+RECOMMENDATION_DAYS = 7  # "For you" ranks the papers of the last week
 MAX_DIGEST_PAPERS = 50  # the most one digest lists, whatever the subscriptions ask for
 # How close in meaning (cosine of all-MiniLM-L6-v2 embeddings) a paper must be to a search or a
 # collection to be sent for it: a judgement, not a measurement (queries and the abstracts they
@@ -147,6 +149,16 @@ class DigestRun:
     already: int = 0
     empty: int = 0
     would_send: list[Digest] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A paper for a member, with why: the saved papers it is closest to and the words that weigh most."""
+
+    paper: Paper
+    score: float
+    closest: list[Paper]
+    words: list[str]
 
 
 @dataclass(frozen=True)
@@ -877,6 +889,89 @@ class Library:
             raise CollectionError(f"you have no collection named {name.strip()!r}")
         return collection_id
 
+    # -- recommendations ("For you") ----------------------------------------------------------
+
+    def recommendations(
+        self,
+        user: User,
+        *,
+        limit: int = 50,
+        days: int = RECOMMENDATION_DAYS,
+        collection: str | None = None,
+        today: date | None = None,
+    ) -> list[Recommendation]:
+        """The papers of the last `days` days (to the newest day in the library, or `today`) ranked
+        by the member's saved papers (all collections, or one): `papersift.recommend`'s blend of
+        embedding and term closeness, chosen by bench/bench_recommend.py. Empty without saved papers."""
+        if collection is not None:
+            seeds = [pk for pk, _note, _at in self.store.saved_in(self._collection_id(user, collection))]
+        else:
+            seeds = list(self.store.saved_by(user.id))
+        last = today or self.latest_day() or date.today()
+        first = last - timedelta(days=max(1, days) - 1)
+        rows, _total = self.store.published_between(first, last, by_votes=False, limit=1_000_000, offset=0)
+        seed_set = set(seeds)
+        candidates = [pk for pk, _, _ in rows if pk not in seed_set]
+        if not seeds or not candidates or limit <= 0:
+            return []
+        terms, vocabulary = self._term_rows(seeds + candidates)
+        library_terms, candidate_terms = terms[: len(seeds)], terms[len(seeds) :]
+        semantic = self._semantic_index(required=False)
+        vectors = semantic.vectors_of(seeds + candidates) if semantic is not None else {}
+        if all(pk in vectors for pk in seeds) and vectors:
+            dimension = len(next(iter(vectors.values())))
+            missing = np.zeros(dimension, dtype=np.float32)  # a paper not embedded yet: no closeness
+            library_vectors = np.stack([vectors[pk] for pk in seeds])
+            candidate_vectors = np.stack([vectors.get(pk, missing) for pk in candidates])
+            order, scores = recommend.rank(
+                library_vectors, candidate_vectors, limit, library_terms, candidate_terms.tocsc()
+            )
+        else:  # no model: the terms alone
+            library_vectors = None
+            all_scores = recommend.lexical_scores(library_terms, candidate_terms.tocsc())
+            order = recommend.top_indices(all_scores, limit)
+            scores = all_scores[order]
+        chosen = [candidates[i] for i in order]
+        papers = self.store.papers_by_pk(chosen + seeds)
+        found = []
+        for index, pk, score in zip(order, chosen, scores, strict=True):
+            closest: list[Paper] = []
+            if library_vectors is not None:
+                closest = (
+                    [papers[seeds[i]] for i in recommend.closest_seeds(library_vectors, vectors[pk])]
+                    if pk in vectors
+                    else []
+                )
+            telling = recommend.telling_words(library_terms, candidate_terms[index], vocabulary, 3)
+            paper = papers[pk]
+            found.append(Recommendation(paper, float(score), closest, [_surface(t, paper) for t in telling]))
+        return found
+
+    def _term_rows(self, pks: list[int]) -> tuple[Any, list[str]]:
+        """tf-idf rows (`recommend.term_weights`) of these papers' terms and adjacent pairs, with
+        document frequencies over these papers (a ranking compares them with each other)."""
+        texts = self.store.texts_by_pk(pks)
+        counts = [
+            recommend.terms_and_pairs(
+                [None if w in STOP_WORDS else stem(w) for w in words(f"{title} {abstract}")]
+            )
+            for title, abstract in (texts.get(pk, ("", "")) for pk in pks)
+        ]
+        vocabulary: dict[str, int] = {}
+        indptr, indices, data = [0], [], []
+        for row in counts:
+            for term, count in row.items():
+                indices.append(vocabulary.setdefault(term, len(vocabulary)))
+                data.append(float(count))
+            indptr.append(len(indices))
+        matrix = sparse.csr_matrix(
+            (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int64), np.array(indptr)),
+            shape=(len(pks), len(vocabulary)),
+        )
+        frequency = np.bincount(matrix.indices, minlength=len(vocabulary))
+        names = sorted(vocabulary, key=vocabulary.__getitem__)
+        return recommend.term_weights(matrix, frequency, len(pks)), names
+
     # -- subscriptions and digests ----------------------------------------------------------
 
     def subscribe(
@@ -1062,9 +1157,24 @@ class Library:
         self.unsubscribe(user, frequency=frequency)
         return user.email, frequency
 
-    def _signer(self) -> URLSafeSerializer:
+    def recommendations_token(self, user: User) -> str:
+        """A token for the private address of the member's "For you" feed (no sign-in needed)."""
+        return self._signer("for-you").dumps(user.id)
+
+    def user_of_recommendations_token(self, token: str) -> User:
+        try:
+            row = self.store.user_row(user_id=int(self._signer("for-you").loads(token)))
+        except (BadSignature, ValueError, TypeError):
+            raise SubscriptionError("this feed address is not valid (it may have been cut short)") from None
+        if row is None:
+            raise SubscriptionError("this feed address is for an account that no longer exists")
+        return User(row.id, row.email, row.name, row.created_at)
+
+    def _signer(self, purpose: str = "unsubscribe") -> URLSafeSerializer:
+        # One secret, kept in the database so every worker signs alike; a salt per purpose, so
+        # that a feed address cannot be used as an unsubscribe link.
         return URLSafeSerializer(
-            self.store.secret("unsubscribe", lambda: secrets.token_urlsafe(32)), salt="unsubscribe"
+            self.store.secret("unsubscribe", lambda: secrets.token_urlsafe(32)), salt=purpose
         )
 
     def _subscription_papers(
@@ -1236,6 +1346,17 @@ def _process_is_gone(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def _surface(term: str, paper: Paper) -> str:
+    """A term ("rewir", "graph neural") as the paper writes it ("rewiring", "graph neural")."""
+    wanted = term.split(" ")
+    found = words(f"{paper.title} {paper.abstract}")
+    for start in range(len(found)):
+        window = [w for w in found[start : start + 2 * len(wanted)] if w not in STOP_WORDS][: len(wanted)]
+        if [stem(w) for w in window] == wanted:
+            return " ".join(window)
+    return term
 
 
 def _collection_name(name: str) -> str:

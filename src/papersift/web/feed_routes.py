@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from papersift.embed import ModelUnavailable
+from papersift.errors import SubscriptionError
 from papersift.library import SEARCH_MODES, SearchMode
 from papersift.records import Hit, Paper
 from papersift.search.tokens import words
@@ -246,3 +247,27 @@ async def category_feed(request: Request, code: str, fmt: str) -> Response:
         feed=f"/feeds/categories/{path_part(code)}.{kind}",
         about=f"The newest papers in {named} on papersift.",
     )
+
+
+@router.get("/feeds/for-you/{token}.{fmt}")
+async def recommendations_feed(request: Request, token: str, fmt: str) -> Response:
+    """A member's "For you" papers at a private address (the token names the member)."""
+    kind = _format(fmt)
+    library = get_library(request)
+    try:
+        member = library.user_of_recommendations_token(token)
+    except SubscriptionError as error:
+        raise HTTPException(status_code=404, detail=error.reason) from None
+    found = [item.paper for item in library.recommendations(member, limit=FEED_SIZE)]
+    response = _feed_response(
+        request,
+        found,
+        kind,
+        title=f"For {member.name} – papersift",
+        page="/for-you",
+        feed=f"/feeds/for-you/{token}.{kind}",
+        about="New papers ranked by the papers you saved on papersift.",
+    )
+    response.headers["Cache-Control"] = "private, max-age=900"  # one member's, at a secret address
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -42,6 +42,7 @@ from papersift.library import (
     DEFAULT_COLLECTION,
     MAX_COLLECTION_NAME,
     MAX_NOTE,
+    RECOMMENDATION_DAYS,
     SEARCH_MODES,
     CollectionImport,
     Library,
@@ -54,6 +55,7 @@ from papersift.web.templating import page, templates
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
+FOR_YOU_SIZE = 30
 MAX_IMPORT_BYTES = 5 * 1024 * 1024  # a BibTeX file of some thousands of entries
 EXPORTS = {".bib": "bibtex", ".json": "json"}
 EXPORT_TYPES = {"bibtex": "application/x-bibtex; charset=utf-8", "json": "application/json"}
@@ -154,6 +156,32 @@ def _library_page(
             "default_collection": DEFAULT_COLLECTION,
         },
         status_code=status_code,
+    )
+
+
+@router.get("/for-you")
+async def for_you(request: Request) -> Response:
+    """New papers ranked by the member's saved papers, each with why."""
+    user = current_user(request)
+    if user is None:
+        return _sign_in_first(request, "/for-you")
+    library = get_library(request)
+    found = library.recommendations(user, limit=FOR_YOU_SIZE)
+    counts, voted = _votes(library, user, [item.paper for item in found])
+    token = library.recommendations_token(user)
+    return page(
+        request,
+        "for_you.html",
+        {
+            "title": "For you",
+            "nav": "for-you",
+            "recommendations": found,
+            "saved": sum(c.papers for c in library.collections(user)),
+            "days": RECOMMENDATION_DAYS,
+            "counts": counts,
+            "voted": voted,
+            "feed_path": f"/feeds/for-you/{token}.rss",
+        },
     )
 
 
