@@ -174,10 +174,11 @@ def test_graph_follows_growth_removal_and_churn(tmp_path: Path, graph_only: None
     index.add(np.arange(0, 1_500), data[:1_500])
     index.save()
     assert index._graph is not graph and len(index._graph) == 2_900 and index._graph_removed == 0
-    # An HNSW graph is approximate: a node or two may be out of reach (self-recall measured 0.997-1.0
-    # over 2,900 queries across builds), so the bar is a share, not every query.
+    # An HNSW graph is approximate, and built by several threads its links vary from build to
+    # build: self-recall over these 2,900 queries measured 0.997-1.0 on a quiet machine and 0.989
+    # on a busy one (CI). A stale or broken graph finds next to none of the re-added keys.
     found_itself = [index.search(query, 1)[0][0] == key for key, query in enumerate(data[:2_900])]
-    assert np.mean(found_itself) >= 0.99
+    assert np.mean(found_itself) >= 0.97
     index.remove(np.arange(0, 2_000))  # below the threshold again: exact, and the file goes
     index.save()
     assert index._graph is None and not index._graph_path().exists()
