@@ -38,7 +38,9 @@ Methods (all rank the same candidates; their features come from all 74,728 paper
   over all papers (terms in < 2 papers dropped). Diagnostics: words only with idf ** 1 (textbook
   tf-idf on papersift's terms), and the soft maximum over arxiv-sanity's own tf-idf features.
 - hybrid (shipped): `recommend.scores` with its constants: the z-scored blend of the two soft
-  maxima (the constants must equal the dev choice; the script says when they do not).
+  maxima (the constants must equal the dev choice; the script says when they do not). Variant:
+  document frequencies over the library + the candidates only, as `Library.recommendations`
+  computes them (its time includes weighting the candidates' terms for each author).
 Time per user: wall milliseconds of one author's ranking (SVMs: fit on all papers + scoring the
 candidates), features built once beforehand (as arxiv-sanity's compute.py and a digest run do),
 median and mean; one core of a shared 2-core box. Also printed: recall by library size, the
@@ -389,7 +391,18 @@ def main() -> None:
     words_only = recommend.term_weights(
         word_counts, document_frequency[is_word], counts.shape[0], idf_power=1.0
     )
-    del counts, word_counts
+    del word_counts
+    candidate_counts = counts[candidates]
+
+    def local_hybrid(lib: np.ndarray) -> np.ndarray:
+        """Document frequencies over the library + the candidates only, as Library.recommendations
+        counts them (it has the texts of those papers at hand), instead of over all papers."""
+        rows = sparse.vstack([counts[lib], candidate_counts]).tocsr()
+        local = recommend.term_weights(rows, np.diff(rows.tocsc().indptr), rows.shape[0])
+        return recommend.scores(
+            crawl.vectors[lib], candidate_vectors, local[: len(lib)], local[len(lib) :].tocsc()
+        )
+
     words_only_candidates = words_only[candidates].tocsc()
     tfidf_candidates_csc = tfidf[candidates].tocsc()
 
@@ -439,6 +452,7 @@ def main() -> None:
         "hybrid (recommend.scores, shipped)": lambda lib: recommend.scores(
             crawl.vectors[lib], candidate_vectors, weights[lib], candidate_terms
         ),
+        "hybrid, df over library + candidates": local_hybrid,
     }
     baseline, shipped = "svm-tfidf C=0.01 (arxiv-sanity-lite)", "hybrid (recommend.scores, shipped)"
     found = {name: np.zeros(len(test_names)) for name in rankers}
@@ -524,17 +538,25 @@ def show_example(
         seeds = recommend.closest_seeds(crawl.vectors[library], crawl.vectors[row], k=2)
         terms = recommend.telling_words(weights[library], weights[row], vocabulary, k=3)
         text = crawl.texts[row]
-        shown = []
-        for term in terms:  # stems, or pairs of them: show the words as the candidate writes them
-            written = []
-            for part in term.split(" "):
-                spans = term_matches(text, {part})
-                written.append(text[spans[0][0] : spans[0][1]] if spans else part)
-            shown.append(" ".join(written))
+        shown = [as_written(term, text) for term in terms]
         mark = "*" if position in set(targets.tolist()) else " "
         print(f" {mark} {crawl.titles[row][:90]}")
         print(f"     close to: {' | '.join(crawl.titles[int(library[s])][:60] for s in seeds)}")
         print(f"     words: {', '.join(shown)}")
+
+
+def as_written(term: str, text: str) -> str:
+    """A term (a stem) or a pair of them as the text writes it: "graph neural" -> "Graph Neural"."""
+    parts = term.split(" ")
+    spans = [term_matches(text, {part}) for part in parts]
+    if len(parts) == 2:
+        for start, end in spans[0]:  # the first place where the second word follows the first
+            for second_start, second_end in spans[1]:
+                if second_start > end and not text[end:second_start].strip(" -"):
+                    return text[start:second_end]
+    return " ".join(
+        text[found[0][0] : found[0][1]] if found else part for part, found in zip(parts, spans, strict=True)
+    )
 
 
 if __name__ == "__main__":
