@@ -10,7 +10,13 @@ import's alone (interpreter and imports included). The time is split into the st
 merge, SQLite) and the keyword index build (`Library.refresh_index`, which `ingest` calls at the
 end; the child wraps that bound method with a timer, nothing in papersift is changed).
 
+With `--extraction-cost`, it measures instead what finding code links and results
+(`papersift.extract`, run on every record at import) adds to an import (issue 6: at most 10%):
+fresh imports with extraction and with it switched off in the child (`Library._with_extraction`
+replaced by the identity), alternated over `--rounds` rounds, side by side; medians and ratio.
+
 Run:   .venv/bin/python bench/bench_ingest.py [--quick] [--records N] [--data PATH] [--keep DIR]
+       .venv/bin/python bench/bench_ingest.py --extraction-cost [--rounds 3] [--records N]
        --quick imports the first 10,000 records only. The database goes into a temporary folder
        (or DIR with --keep, which must not exist yet, so bench_search.py can reuse it via --db).
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -32,11 +39,13 @@ TARGET_RATE = 5000
 TARGET_RSS_MB = 500
 
 
-def child(db: Path, source: Path) -> None:
+def child(db: Path, source: Path, extract: bool = True) -> None:
     """Import `source` into `db` and print one JSON line of figures."""
     start = time.perf_counter()
     from papersift.library import Library
 
+    if not extract:
+        Library._with_extraction = lambda self, paper: paper  # type: ignore[method-assign]
     imported = time.perf_counter()
     lib = Library.open(db)
     timings: dict[str, float] = {}
@@ -77,12 +86,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="import the first 10,000 records only")
     parser.add_argument("--records", type=int, help="import the first N records only")
     parser.add_argument("--keep", type=Path, help="build the database in this new folder and keep it")
-    parser.add_argument("--child", nargs=2, metavar=("DB", "SOURCE"), help=argparse.SUPPRESS)
+    parser.add_argument("--extraction-cost", action="store_true", help="import with and without extraction")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --extraction-cost")
+    parser.add_argument("--child", nargs=3, metavar=("DB", "SOURCE", "EXTRACT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(Path(args.child[0]), Path(args.child[1]))
+        child(Path(args.child[0]), Path(args.child[1]), args.child[2] == "on")
         return
     records = args.records or (10_000 if args.quick else None)
+    if args.extraction_cost:
+        extraction_cost(args.data, records, args.rounds)
+        return
     with tempfile.TemporaryDirectory(prefix="papersift-bench-") as scratch:
         folder = Path(scratch)
         if args.keep:
@@ -92,8 +106,8 @@ def main() -> None:
         db = folder / "papers.db"
         script = Path(__file__).resolve()
         print(f"importing {source} into a fresh {db}")
-        first = run_child(script, ["--child", str(db), str(source)])
-        second = run_child(script, ["--child", str(db), str(source)])
+        first = run_child(script, ["--child", str(db), str(source), "on"])
+        second = run_child(script, ["--child", str(db), str(source), "on"])
         report(first, second)
         if not args.keep:
             shutil.rmtree(folder / "papers.db-index", ignore_errors=True)
@@ -104,6 +118,55 @@ def main() -> None:
         and second["updated"] == 0
     )
     sys.exit(0 if ok else 1)
+
+
+def extraction_cost(data: Path, records: int | None, rounds: int) -> None:
+    times: dict[tuple[str, str], list[float]] = {}
+    found: dict[str, Any] = {}
+    script = Path(__file__).resolve()
+    with tempfile.TemporaryDirectory(prefix="papersift-bench-") as scratch:
+        source = arxiv_subset(data, records, Path(scratch))
+        for number in range(rounds):
+            for mode in ("on", "off") if number % 2 == 0 else ("off", "on"):
+                folder = Path(scratch) / f"{mode}-{number}"
+                folder.mkdir()
+                figures = run_child(script, ["--child", str(folder / "papers.db"), str(source), mode])
+                for part in ("ingest_s", "store_s"):
+                    times.setdefault((mode, part), []).append(figures[part])
+                print(f"round {number + 1}, extraction {mode}: ingest {figures['ingest_s']:.2f} s "
+                      f"(store write {figures['store_s']:.2f} s)")  # fmt: skip
+                if mode == "on" and not found:
+                    found = papers_with_findings(folder / "papers.db")
+                shutil.rmtree(folder)
+    print()
+    print(f"{found.get('papers', 0):,} papers: {found.get('code', 0):,} with code links, "
+          f"{found.get('promised', 0):,} promising code, {found.get('results', 0):,} with results "
+          f"({found.get('result_rows', 0):,} results)")  # fmt: skip
+    print(f"median of {rounds} fresh imports     without extraction   with extraction   added")
+    for label, part in (("import (ingest)", "ingest_s"), ("  read, merge, store", "store_s")):
+        off = statistics.median(times[("off", part)])
+        on = statistics.median(times[("on", part)])
+        print(f"{label:32}{off:>14.2f} s{on:>16.2f} s{on / off - 1:>+9.1%}")
+    added = statistics.median(times[("on", "ingest_s")]) / statistics.median(times[("off", "ingest_s")]) - 1
+    print(f"target: extraction adds <= 10% to import time: {'ok' if added <= 0.10 else 'MISSED'}")
+
+
+def papers_with_findings(db: Path) -> dict[str, Any]:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        one = connection.execute
+
+        def count(sql: str) -> int:
+            return int(one(sql).fetchone()[0])
+
+        return {
+            "papers": count("SELECT count(*) FROM papers"),
+            "code": count("SELECT count(DISTINCT pk) FROM code_links WHERE kind = 'code'"),
+            "promised": count("SELECT count(*) FROM papers WHERE code_promised"),
+            "results": count("SELECT count(DISTINCT pk) FROM reported_results"),
+            "result_rows": count("SELECT count(*) FROM reported_results"),
+        }
 
 
 def report(first: dict[str, Any], second: dict[str, Any]) -> None:

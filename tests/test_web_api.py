@@ -321,7 +321,7 @@ def test_a_paper_as_markdown_has_title_authors_links_and_abstract(api: InProcess
 
 
 def test_code_links_and_reported_results_reach_both_shapes() -> None:
-    # Built from the paper directly: the store does not keep code links and results yet.
+    # Built from the paper directly (ingest would read code links from the abstract instead).
     assert hf_paper(SPARSE, 0).githubRepo == "https://github.com/example/sparse-attention"  # not GitLab's
     assert hf_paper(GRAPHS, 0).githubRepo is None
     text = paper_markdown(SPARSE)

@@ -8,6 +8,7 @@ playwright package the tests skip and say why; Playwright's own browser download
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -24,7 +25,9 @@ import pytest
 
 from conftest import MODEL, REPO, cli_environment, papersift_command
 from papersift import Library
+from papersift.web.render import leaderboard_path
 from test_library_semantic import demo_records, write_jsonl
+from test_web_leaderboards import CODE_LINKS, EVALUATION_TABLES, RECORDS, VIT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,11 +67,16 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`papersift serve` on 40 embedded demo papers; yields its base URL."""
+    """`papersift serve` on 40 embedded demo papers, and a few older ones with code and results
+    (from January 2026, before the demo's days) with some curated rows; yields its base URL."""
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "site.db"
     with Library.open(db, embedding_model=MODEL) as library:
-        assert library.ingest(write_jsonl(folder / "papers.jsonl", demo_records(40))).ok
+        assert library.ingest(write_jsonl(folder / "papers.jsonl", [*demo_records(40), *RECORDS])).ok
+        imagenet = {**EVALUATION_TABLES[0], "datasets": EVALUATION_TABLES[0]["datasets"][:1]}
+        (folder / "tables.json").write_text(json.dumps([imagenet]))
+        (folder / "links.json").write_text(json.dumps(CODE_LINKS))
+        library.import_paperswithcode([folder / "tables.json", folder / "links.json"])
     port = free_port()
     env = {**cli_environment(db), "PAPERSIFT_EMBEDDING_MODEL": MODEL}
     log = (folder / "server.log").open("w")
@@ -330,4 +338,82 @@ def test_save_to_a_collection_subscribe_and_preview_the_digest(
         assert width <= PHONE["width"], f"{name} is {width}px wide on a {PHONE['width']}px screen"
     assert not errors, errors
     phone.context.close()
+    page.context.close()
+
+
+def test_leaderboards_a_board_and_a_paper_with_code(
+    server: str, browser: Any, errors: list[str], artifacts: Path
+) -> None:
+    """From the menu to the leaderboards, filtered as you type; a board, another of its metrics,
+    a row's evidence; the paper it links to, with its code and results; the daily page's filter."""
+    page = open_page(browser, errors, DESKTOP)
+    expect = sync_api.expect
+    page.goto(server + "/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Leaderboards").click()
+    expect(page.locator("h1")).to_have_text("Results reported by papers")
+    expect(page.locator(".board-dataset").first).to_have_text("ImageNet-1k")
+    page.screenshot(path=artifacts / "leaderboards-1-list-desktop.png", full_page=True)
+
+    page.get_by_label("Filter by dataset or metric").press_sequentially("coco", delay=40)
+    expect(page.locator(".board-dataset")).to_have_count(1)
+    expect(page.locator(".board-dataset")).to_have_text("COCO test-dev")
+    expect(page).to_have_url(re.compile(r"/leaderboards\?q=coco"))
+    page.locator(".board-dataset a").click()
+    expect(page.locator("h1")).to_contain_text("COCO test-dev")
+    expect(page.locator(".board-table tbody tr")).to_have_count(1)
+
+    page.goto(server + leaderboard_path("ImageNet-1k"))
+    rows = page.locator(".board-table tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first.locator(".badge-curated")).to_be_visible()
+    second = rows.nth(1)
+    expect(second.locator(".value-cell")).to_have_text("87.3%")
+    evidence = second.locator(".evidence-note")
+    evidence.locator("summary").click()
+    expect(evidence.locator(".evidence")).to_have_text("87.3% top-1 accuracy on ImageNet-1K")
+    page.screenshot(path=artifacts / "leaderboards-2-board-desktop.png", full_page=True)
+
+    page.get_by_role("navigation", name="Metrics of ImageNet-1k").get_by_role(
+        "link", name="Top-5 Accuracy"
+    ).click()
+    expect(page.locator("h1")).to_contain_text("Top-5 Accuracy")
+    page.go_back()
+
+    second.locator(".paper-cell a").click()
+    expect(page.locator("h1")).to_have_text("ViT-X: a bigger vision transformer")
+    assert page.url.endswith(f"/papers/{VIT}")
+    expect(page.locator(".code-link").first).to_have_attribute("href", "https://github.com/org/vit-x")
+    expect(page.locator(".result-board")).to_have_text("ImageNet-1k · Top-1 Accuracy")
+    page.screenshot(path=artifacts / "leaderboards-3-paper-with-code-desktop.png", full_page=True)
+
+    # The daily page keeps "With code" from one period to another.
+    page.goto(server + "/?date=2026-01-06&period=day")
+    page.get_by_role("navigation", name="Papers shown").get_by_role("link", name="With code").click()
+    expect(page.locator(".paper-card")).to_have_count(1)
+    page.get_by_role("navigation", name="Period").get_by_role("link", name="Week").click()
+    expect(page.locator(".paper-card")).to_have_count(3)
+    expect(page.locator(".paper-card .badge-code")).to_have_count(3)
+    page.screenshot(path=artifacts / "leaderboards-4-daily-with-code-desktop.png", full_page=True)
+    assert not errors, errors
+    page.context.close()
+
+
+def test_the_leaderboard_pages_fit_a_phone(
+    server: str, browser: Any, errors: list[str], artifacts: Path
+) -> None:
+    page = open_page(browser, errors, PHONE)
+    for name, path in [
+        ("list", "/leaderboards"),
+        ("board", leaderboard_path("ImageNet-1k")),
+        ("board-coco", leaderboard_path("COCO test-dev")),
+        ("paper-with-code", f"/papers/{VIT}"),
+        ("daily-with-code", "/?date=2026-01-06&period=week&has_code=1"),
+        ("search-with-code", "/search?q=vision&has_code=1"),
+    ]:
+        response = page.goto(server + path)
+        assert response is not None and response.status == 200, name
+        page.screenshot(path=artifacts / f"leaderboards-{name}-phone.png", full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name} is {width}px wide on a {PHONE['width']}px screen"
+    assert not errors, errors
     page.context.close()

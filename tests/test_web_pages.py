@@ -134,6 +134,9 @@ PAGES = [
     ("/papers/{id}", ["{title}", "Abstract", "Similar papers", "arXiv page", "PDF", 'class="similar-item"']),
     ("/authors/{author}", ["{author}", "{title}"]),
     ("/categories/{category}", ["{category}", "newest first"]),
+    ("/?has_code=1", ["Daily papers", 'aria-current="page">With code</a>']),
+    ("/search?q={word}&has_code=1", ['id="has_code"']),
+    ("/leaderboards", ["Leaderboards", 'aria-current="page">Leaderboards</a>']),
     ("/login", ["Log in", 'autocomplete="current-password"']),
     ("/signup", ["Create your account", 'autocomplete="new-password"']),
 ]
@@ -334,6 +337,11 @@ PARAMETERS = [
     "/authors/{}",
     "/authors/x?page={}",
     "/categories/{}",
+    "/?has_code={}",
+    "/search?q=model&has_code={}",
+    "/leaderboards?q={}",
+    "/leaderboards/{}",
+    "/leaderboards/CIFAR-10?metric={}",
     "/login?next={}",
     "/signup?next={}",
 ]

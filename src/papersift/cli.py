@@ -271,6 +271,7 @@ def sync_arxiv(
 @click.option("--year", type=int, help="Only papers published this year.")
 @click.option("--from", "date_from", callback=_date, help="Only papers published on or after (YYYY-MM-DD).")
 @click.option("--to", "date_to", callback=_date, help="Only papers published on or before (YYYY-MM-DD).")
+@click.option("--has-code", is_flag=True, help="Only papers with a code repository.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
 @click.pass_context
 def search(
@@ -284,10 +285,12 @@ def search(
     year: int | None,
     date_from: date | None,
     date_to: date | None,
+    has_code: bool,
     as_json: bool,
 ) -> None:
     """Search papers, by words and meaning. "quoted phrases" must match; filters: author:NAME,
-    cat:cs.CV, year:2025 or 2023..2025, after:DATE, before:DATE; -word excludes; word* is a prefix.
+    cat:cs.CV, year:2025 or 2023..2025, after:DATE, before:DATE, has:code; -word excludes; word*
+    is a prefix.
     """
     with _library(ctx) as library:
         results = library.search(
@@ -300,6 +303,7 @@ def search(
             year=year,
             date_from=date_from,
             date_to=date_to,
+            has_code=has_code,
         )
     if as_json:
         out.print_json(json.dumps(_results_json(results), ensure_ascii=False))
@@ -518,8 +522,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     )
 
 
-# The members' commands (user, subscribe, digest) live in their own module and join the group here.
-from papersift import cli_members  # noqa: E402, F401
+# The members' commands (user, subscribe, digest) and those of code and results (extract,
+# leaderboard, pwc) live in their own modules and join the group here.
+from papersift import cli_members, cli_results  # noqa: E402, F401
 
 
 def main() -> None:

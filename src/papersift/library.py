@@ -24,7 +24,7 @@ import re
 import secrets
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -36,6 +36,7 @@ import numpy as np
 from itsdangerous import BadSignature, URLSafeSerializer
 from scipy import sparse
 
+from papersift import leaderboards as boards
 from papersift import recommend, sources
 from papersift.accounts import Accounts, User
 from papersift.digests import (
@@ -61,21 +62,25 @@ from papersift.errors import (
     UnreadableInput,
 )
 from papersift.exports import export_lines, paper_to_json
+from papersift.extract import Aliases, find_code_links, find_results
 from papersift.feeds import Period, period_span, trending_score
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
 from papersift.ids import parse_arxiv_id, title_key
 from papersift.merge import may_be_same, merge
-from papersift.records import BadRecord, Hit, IngestReport, Paper
+from papersift.records import BadRecord, CuratedLink, CuratedResult, Hit, IngestReport, Paper
 from papersift.search.fusion import FUSION, fuse
 from papersift.search.keyword import IndexedPaper, KeywordIndex
 from papersift.search.query import Query, parse_query
 from papersift.search.semantic import EmbedProgress, SemanticIndex
 from papersift.search.snippets import contains_phrase, make_snippet
 from papersift.search.tokens import STOP_WORDS, stem, term_counts, words
-from papersift.settings import default_database_path, setting
+from papersift.settings import config_path, default_database_path, setting
 from papersift.store import Store, open_store
 
 INGEST_BATCH = 2000
+# Raise when `papersift.extract` finds more or other things: the library re-reads every paper's
+# code links and results once (`refresh_extraction`), without an import.
+EXTRACTION_VERSION = "1"
 SearchMode = Literal["hybrid", "semantic", "keyword"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "semantic", "keyword")
 ProgressCallback = Callable[[str, int], None]  # (origin, records read so far in it)
@@ -192,6 +197,17 @@ class CollectionImport:
 
 
 @dataclass
+class CuratedImport:
+    """What importing Papers with Code's archive did: files read (and which file each was), rows
+    new to the library, rows rejected with the reason."""
+
+    files: list[tuple[str, str]] = field(default_factory=list)
+    links: int = 0
+    results: int = 0
+    rejected: list[BadRecord] = field(default_factory=list)
+
+
+@dataclass
 class _Entry:
     """A paper being merged within one ingest batch."""
 
@@ -228,6 +244,7 @@ class Library:
         self._term_names: list[str] = []
         self._term_counts_sequence = -1
         self.accounts = Accounts(store)
+        self._aliases: Aliases | None = None
 
     @classmethod
     def open(
@@ -318,6 +335,9 @@ class Library:
     ) -> IngestReport:
         """Import records already read; commits every batch (all at once when `strict`)."""
         report = report or IngestReport()
+        if self.store.meta("extraction_version") is None and not self.store.count_papers():
+            # A new library: every paper will be extracted as it comes in, none needs it again.
+            self.store.set_meta("extraction_version", self._extraction_version())
         rejected_before = len(report.rejected)
         if strict:
             counts_before = (report.read, report.added, report.updated, report.unchanged)
@@ -394,13 +414,14 @@ class Library:
                 entries.append(stored_entry)
                 remember(stored_entry)
             for paper in batch:
+                paper = self._with_extraction(paper)
                 entry = self._match(keyed, paper)
                 if entry is None:
                     entry = _Entry(None, paper, set(), dirty=True)
                     entries.append(entry)
                     report.added += 1
                 else:
-                    merged = merge(entry.paper, paper)
+                    merged = self._with_extraction(merge(entry.paper, paper))
                     if merged == entry.paper:
                         report.unchanged += 1
                         continue
@@ -440,6 +461,7 @@ class Library:
         window is committed) and the vector index catches up. A missing embedding model is not
         an error here: it is noted in `report` and search stays keyword-only.
         """
+        self.refresh_extraction(on_progress)
         changed = self._refresh_keyword_index(on_progress)
         if embed:
             semantic = self._semantic_index(required=False)
@@ -541,12 +563,14 @@ class Library:
         year: int | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
+        has_code: bool = False,
         snippets: bool = True,
     ) -> SearchResults:
         """Papers matching a query (see `papersift.search.query` for its syntax), best first.
 
         `mode`: "hybrid" (keyword and semantic rankings fused), "semantic" (by meaning only) or
-        "keyword" (BM25F). Filters, written in the query or given as keyword arguments, apply in
+        "keyword" (BM25F). Filters (`has_code`: papers with a code repository), written in the
+        query or given as keyword arguments, apply in
         every mode; a query of filters only lists the matching papers newest first. Without
         `snippets`, hits carry no snippet (most of a search's time goes into making them).
         """
@@ -559,6 +583,7 @@ class Library:
             query.authors.append(words(author))
         if category:
             query.categories.append(category)
+        query.has_code = query.has_code or has_code
         if year:
             date_from = max(filter(None, [date_from, date(year, 1, 1)]))
             date_to = min(filter(None, [date_to, date(year, 12, 31)]))
@@ -762,12 +787,19 @@ class Library:
         sort: Literal["trending", "date"] = "trending",
         limit: int = 50,
         offset: int = 0,
+        has_code: bool = False,
     ) -> FeedPage:
-        """Papers published on a day (or in its week or month): most upvoted first, or newest."""
+        """Papers published on a day (or in its week or month): most upvoted first, or newest;
+        with `has_code`, only those with a code repository."""
         day = day or self.latest_day() or date.today()
         first, last = period_span(day, period)
         rows, total = self.store.published_between(
-            first, last, by_votes=sort == "trending", limit=max(0, limit), offset=max(0, offset)
+            first,
+            last,
+            by_votes=sort == "trending",
+            limit=max(0, limit),
+            offset=max(0, offset),
+            has_code=has_code,
         )
         papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
         before, after = self.store.published_near(first, last)
@@ -791,6 +823,139 @@ class Library:
             ranked += [(pk, 0) for pk in self.store.newest_unvoted(limit - len(ranked), rest_offset)]
         papers = self.store.papers_by_pk([pk for pk, _ in ranked])
         return [FeedItem(papers[pk], votes) for pk, votes in ranked]
+
+    # -- code links, results and leaderboards ----------------------------------------------
+
+    @property
+    def aliases(self) -> Aliases:
+        """The alias table: the shipped one, extended by the user's (`PAPERSIFT_ALIASES`)."""
+        if self._aliases is None:
+            self._aliases = configured_aliases()
+        return self._aliases
+
+    def _with_extraction(self, paper: Paper) -> Paper:
+        """The paper with the code links and results its own text gives (`papersift.extract`).
+
+        Links come from the text as the source gave it (a URL broken by arXiv's hard line breaks
+        is joined again there); results from the clean text, so that their evidence reads as
+        the abstract shown."""
+        links = find_code_links(paper.abstract_raw or paper.abstract, paper.comment)
+        return replace(
+            paper,
+            code=links.code_urls,
+            project_urls=links.project_urls,
+            code_promised=links.promised,
+            results=find_results(paper.abstract, self.aliases) if paper.abstract else (),
+        )
+
+    def refresh_extraction(self, on_progress: ProgressCallback | None = None) -> int:
+        """Once per `EXTRACTION_VERSION` (and alias table): re-read every paper's code links and
+        results, saving the papers whose findings changed. Returns how many changed."""
+        version = self._extraction_version()
+        if self.store.meta("extraction_version") == version:
+            return 0
+        changed: list[tuple[int | None, Paper, Iterable[str]]] = []
+        count = 0
+        for seen, stored in enumerate(self.store.iter_papers(), start=1):
+            fresh = self._with_extraction(stored.paper)
+            if fresh != stored.paper:
+                changed.append((stored.pk, fresh, ()))
+            if len(changed) >= INGEST_BATCH:
+                count += len(self.store.save_papers(changed))
+                changed = []
+            if on_progress and seen % 5000 == 0:
+                on_progress("extract", seen)
+        count += len(self.store.save_papers(changed))
+        self.store.set_meta("extraction_version", version)
+        return count
+
+    def _extraction_version(self) -> str:
+        return f"{EXTRACTION_VERSION}:{self.aliases.digest()}"
+
+    def leaderboards(self) -> list[boards.BoardSummary]:
+        """Every (dataset, metric) with results, by canonical name, most results first."""
+        return boards.summarise(self.store.result_spellings(), self.aliases)
+
+    def leaderboard(self, dataset: str, metric: str | None = None, *, limit: int = 100) -> boards.Leaderboard:
+        """The ranked results on a dataset (any spelling the alias table knows) for a metric (by
+        default the dataset's most reported one); raises `PaperNotFound` if nothing reports it."""
+        aliases = self.aliases
+        name, metrics, pairs = boards.spellings_of(self.store.result_spellings(), aliases, dataset, metric)
+        if not pairs:
+            known = f"; its metrics: {', '.join(metrics)}" if metrics else ""
+            raise PaperNotFound(f"no results on {name}" + (f" for {metric}" if metric else "") + known)
+        chosen = aliases.metric(pairs[0][1])
+        extracted = self.store.extracted_results(pairs)
+        curated = self.store.curated_results(pairs)
+        papers = self.store.papers_by_pk(
+            sorted({row[0] for row in extracted} | {row.pk for row in curated if row.pk is not None})
+        )
+        candidates = [
+            boards.Candidate(
+                value,
+                model,
+                papers[pk].title,
+                papers[pk],
+                papers[pk].abs_url,
+                papers[pk].published,
+                False,
+                text,
+            )
+            for pk, _dataset, _metric, value, text, model in extracted
+        ]
+        for row in curated:
+            paper = papers.get(row.pk) if row.pk is not None else None
+            published = (
+                paper.published if paper else (date.fromisoformat(row.published) if row.published else None)
+            )
+            candidates.append(
+                boards.Candidate(
+                    row.value,
+                    row.model or None,
+                    paper.title if paper else row.paper_title,
+                    paper,
+                    row.paper_url,
+                    published,
+                    True,
+                    row.value_text,
+                )
+            )
+        entries = boards.rank(candidates, chosen, limit)
+        return boards.Leaderboard(name, chosen, entries, [m for m in metrics if m != chosen.name])
+
+    def import_paperswithcode(self, paths: Iterable[str | os.PathLike[str]]) -> CuratedImport:
+        """Import Papers with Code's `links-between-papers-and-code.json` and `evaluation-tables.json`
+        (either, in any order, gzip or not). Their rows are kept apart from what papersift
+        extracts and win over it; importing a file again updates its rows."""
+        from papersift.sources import paperswithcode
+
+        done = CuratedImport()
+        for path in paths:
+            origin = str(path)
+            try:
+                with sources.open_input(Path(path)) as stream:
+                    kind, rows = paperswithcode.read(stream, origin)
+                    links: list[tuple[str, str, bool]] = []
+                    results: list[CuratedResult] = []
+                    for row in rows:
+                        if isinstance(row, BadRecord):
+                            done.rejected.append(row)
+                        elif isinstance(row, CuratedLink):
+                            found = find_code_links(row.url).code_urls
+                            if found:
+                                links.append((row.arxiv_id, found[0], row.official))
+                            else:
+                                done.rejected.append(BadRecord(origin, f"{row.url}: not a code repository"))
+                        else:
+                            results.append(row)
+            except OSError as error:
+                raise UnreadableInput(f"{origin}: cannot read ({error.strerror or error})") from None
+            added_links, added_results = self.store.save_curated(links, results)
+            done.files.append((origin, kind))
+            done.links += added_links
+            done.results += added_results
+        self.refresh_index(embed=False)
+        return done
 
     def upvote(self, user: User, paper_id: str, *, voted: bool = True) -> int:
         """Add (or with `voted=False` withdraw) a user's upvote; returns the paper's new count."""
@@ -1415,3 +1580,16 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]], report: IngestReport) 
             report.failed_files.append(BadRecord(path, "no such file or folder"))
             continue
         yield path
+
+
+def configured_aliases() -> Aliases:
+    """The shipped alias table, extended by the user's file (the `aliases` setting, else
+    aliases.toml beside the configuration file when there is one)."""
+    chosen = setting("aliases")
+    if chosen:
+        path = Path(chosen).expanduser()
+        if not path.is_file():
+            raise PapersiftError(f"{path}: no such alias file (the aliases setting names it)")
+        return Aliases.load(path)
+    beside = config_path().with_name("aliases.toml")
+    return Aliases.load(beside) if beside.is_file() else Aliases.load()

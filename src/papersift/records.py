@@ -50,7 +50,11 @@ class Paper:
     keywords: tuple[str, ...] = ()
     title_raw: str | None = None
     abstract_raw: str | None = None
+    # Found in the paper's own text by `papersift.extract` at import (derived from the fields
+    # above: a merge recomputes them). `code` holds normalised repositories ("github.com/o/r").
     code: tuple[str, ...] = ()
+    project_urls: tuple[str, ...] = ()
+    code_promised: bool = False
     results: tuple[ReportedResult, ...] = ()
 
     @property
@@ -60,6 +64,31 @@ class Paper:
     @property
     def year(self) -> int | None:
         return self.published.year if self.published else None
+
+
+@dataclass(frozen=True, slots=True)
+class CuratedLink:
+    """A paper's repository as the Papers with Code archive lists it (`url` as published)."""
+
+    arxiv_id: str
+    url: str
+    official: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CuratedResult:
+    """A leaderboard row of the Papers with Code archive (`arxiv_id` None if it names no arXiv paper)."""
+
+    arxiv_id: str | None
+    paper_title: str
+    paper_url: str | None
+    task: str
+    dataset: str
+    metric: str
+    value: float
+    value_text: str
+    model: str | None
+    published: str | None
 
 
 @dataclass(frozen=True, slots=True)

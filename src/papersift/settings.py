@@ -71,6 +71,13 @@ SETTINGS = (
         "none, starttls (upgrade the connection) or tls (TLS from the start)",
     ),
     Setting("mail_from", "PAPERSIFT_MAIL_FROM", "papersift <papersift@localhost>", "the From of digests"),
+    Setting(
+        "aliases",
+        "PAPERSIFT_ALIASES",
+        "",
+        "a TOML file of dataset and metric names that extends or overrides the shipped alias table "
+        "(default: aliases.toml beside the configuration file, if there is one)",
+    ),
 )
 
 

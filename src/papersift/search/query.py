@@ -8,6 +8,7 @@
     cat:cs.CV  cat:cs                category, or a whole archive
     year:2024  year:2021..2024
     after:2025-01-01  before:2025-06-30  date:2025-01..2025-03
+    has:code                         papers with a code repository
 
 Anything that does not parse as an operator is text: a stray quote, parentheses, `NEAR`, a
 filter with a bad value (`year:abc`), a 300-word paragraph. Parsing never raises.
@@ -41,6 +42,7 @@ class Query:
     categories: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
+    has_code: bool = False
     # What the query means, for semantic search: its words as typed, without filters, exclusions,
     # operators, quotes or prefix stars.
     meaning_parts: list[str] = field(default_factory=list)
@@ -115,6 +117,11 @@ def _apply_filter(query: Query, key: str, value: str) -> bool:
         return True
     if key in _CATEGORY_KEYS:
         query.categories.append(value)
+        return True
+    if key == "has":
+        if value.lower() != "code":
+            return False
+        query.has_code = True
         return True
     if key == "year":
         span = _parse_range(value, _year_bounds)

@@ -13,7 +13,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -21,14 +21,20 @@ from typing import Any
 
 from papersift.errors import StoreError
 from papersift.ids import title_key
-from papersift.records import Paper
+from papersift.records import CuratedResult, Paper, ReportedResult
 
 _MIGRATIONS_PACKAGE = "papersift.store.migrations"
 _PAPER_COLUMNS = (
     "id, title, title_key, abstract, authors, categories, published, updated, version, arxiv_id, doi, "
-    "source, source_id, abs_url, pdf_url, comment, journal_ref, keywords, title_raw, abstract_raw"
+    "source, source_id, abs_url, pdf_url, comment, journal_ref, keywords, title_raw, abstract_raw, "
+    "code_promised"
 )
 _MAX_VARIABLES = 900  # stay far below SQLite's limit on bound parameters
+# Whether paper `p` has a code repository: one its text gives, or a curated one.
+_HAS_CODE = (
+    "(EXISTS (SELECT 1 FROM code_links AS c WHERE c.pk = p.pk AND c.kind = 'code') "
+    "OR EXISTS (SELECT 1 FROM curated_code_links AS k WHERE k.arxiv_id = p.arxiv_id))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,22 @@ class UserRow:
     name: str
     password_hash: str
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CuratedResultRow:
+    """A result from the Papers with Code archive; `pk` is its paper's, when the library has it."""
+
+    arxiv_id: str | None
+    pk: int | None
+    paper_title: str
+    paper_url: str | None
+    dataset: str
+    metric: str
+    value: float
+    value_text: str
+    model: str | None
+    published: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,24 +144,43 @@ class SQLiteStore:
             self._set_meta("change_sequence", str(sequence))
             pks: list[int] = []
             aliases: list[tuple[str, int]] = []
+            links: list[tuple[int, str, int, str]] = []
+            results: list[tuple[int, int, str, str, float, str, str | None]] = []
             for pk, paper, old_ids in changes:
                 row = (*_paper_row(paper), sequence)
                 if pk is None:
                     cursor = self._db.execute(
-                        f"INSERT INTO papers ({_PAPER_COLUMNS}, changed) VALUES ({', '.join('?' * 21)})", row
+                        f"INSERT INTO papers ({_PAPER_COLUMNS}, changed) VALUES ({', '.join('?' * len(row))})",  # noqa: E501
+                        row,
                     )
                     pk = int(cursor.lastrowid or 0)
                 else:
                     assignments = ", ".join(f"{column} = ?" for column in _PAPER_COLUMNS.split(", "))
                     self._db.execute(f"UPDATE papers SET {assignments}, changed = ? WHERE pk = ?", (*row, pk))
+                    self._db.execute("DELETE FROM code_links WHERE pk = ?", (pk,))
+                    self._db.execute("DELETE FROM reported_results WHERE pk = ?", (pk,))
                 pks.append(pk)
                 aliases.extend((old, pk) for old in old_ids if old != paper.id)
+                links.extend((pk, "code", n, url) for n, url in enumerate(paper.code))
+                links.extend((pk, "project", n, url) for n, url in enumerate(paper.project_urls))
+                results.extend(
+                    (pk, n, r.dataset, r.metric, r.value, r.text, r.model)
+                    for n, r in enumerate(paper.results)
+                )
             if aliases:
                 self._db.executemany(
                     "INSERT INTO paper_aliases (alias, pk) VALUES (?, ?) "
                     "ON CONFLICT (alias) DO UPDATE SET pk = excluded.pk",
                     aliases,
                 )
+            self._db.executemany(
+                "INSERT INTO code_links (pk, kind, position, url) VALUES (?, ?, ?, ?)", links
+            )
+            self._db.executemany(
+                "INSERT INTO reported_results (pk, position, dataset, metric, value, evidence, model) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                results,
+            )
             return pks
 
     # -- papers: reading -------------------------------------------------------------------
@@ -166,19 +207,51 @@ class SQLiteStore:
                 f"SELECT alias, pk FROM paper_aliases WHERE pk IN ({', '.join('?' * len(chunk))})", chunk
             ):
                 aliases.setdefault(pk, []).append(alias)
-        for pk, paper in self.papers_by_pk(sorted(pks)).items():
+        for pk, paper in self.papers_by_pk(sorted(pks), curated=False).items():
             found[pk] = StoredPaper(pk, paper, tuple(aliases.get(pk, ())))
         return list(found.values())
 
-    def papers_by_pk(self, pks: Sequence[int]) -> dict[int, Paper]:
+    def papers_by_pk(self, pks: Sequence[int], *, curated: bool = True) -> dict[int, Paper]:
+        """Papers by store key; `code` lists curated repositories (Papers with Code's) before the
+        ones their text gives, unless not `curated` (ingest compares papers with what they say)."""
         result: dict[int, Paper] = {}
         for chunk in _chunks(list(pks)):
-            rows = self._db.execute(
-                f"SELECT pk, {_PAPER_COLUMNS} FROM papers WHERE pk IN ({', '.join('?' * len(chunk))})", chunk
-            )
-            for row in rows:
-                result[row[0]] = _paper_from_row(row[1:])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT pk, {_PAPER_COLUMNS} FROM papers WHERE pk IN ({marks})", chunk)
+            papers = {row[0]: _paper_from_row(row[1:]) for row in rows}
+            result.update(self._with_extracted(papers, curated=curated))
         return result
+
+    def _with_extracted(self, papers: dict[int, Paper], *, curated: bool) -> dict[int, Paper]:
+        """The papers with the code links and results stored for them (few papers have any)."""
+        links: dict[tuple[int, str], list[str]] = {}
+        results: dict[int, list[ReportedResult]] = {}
+        for keys in _chunks(list(papers)):
+            marks = ", ".join("?" * len(keys))
+            for pk, kind, url in self._db.execute(
+                f"SELECT pk, kind, url FROM code_links WHERE pk IN ({marks}) ORDER BY pk, kind, position",
+                keys,
+            ):
+                links.setdefault((pk, kind), []).append(url)
+            for pk, dataset, metric, value, evidence, model in self._db.execute(
+                "SELECT pk, dataset, metric, value, evidence, model FROM reported_results "
+                f"WHERE pk IN ({marks}) ORDER BY pk, position",
+                keys,
+            ):
+                results.setdefault(pk, []).append(ReportedResult(dataset, metric, value, evidence, model))
+        if curated:
+            by_arxiv = {paper.arxiv_id: pk for pk, paper in papers.items() if paper.arxiv_id}
+            for arxiv_id, urls in self.curated_code_links(list(by_arxiv)).items():
+                pk = by_arxiv[arxiv_id]
+                links[(pk, "code")] = list(dict.fromkeys(urls + links.get((pk, "code"), [])))
+        for pk in {key for key, _kind in links} | set(results):
+            papers[pk] = replace(
+                papers[pk],
+                code=tuple(links.get((pk, "code"), ())),
+                project_urls=tuple(links.get((pk, "project"), ())),
+                results=tuple(results.get(pk, ())),
+            )
+        return papers
 
     def pk_of(self, paper_id: str) -> int | None:
         row = self._db.execute(
@@ -219,14 +292,16 @@ class SQLiteStore:
             ).fetchall()
             if not rows:
                 return
-            for row in rows:
-                yield StoredPaper(row[0], _paper_from_row(row[1:]))
+            papers = self._with_extracted({row[0]: _paper_from_row(row[1:]) for row in rows}, curated=False)
+            for pk, paper in papers.items():
+                yield StoredPaper(pk, paper)
             last = rows[-1][0]
 
     def iter_index_rows(
         self, *, changed_after: int = 0, batch: int = 5000
-    ) -> Iterator[tuple[int, str, str, list[str], list[str], date | None]]:
-        """(pk, title, abstract, authors, categories, published) of papers changed after a sequence.
+    ) -> Iterator[tuple[int, str, str, list[str], list[str], date | None, bool]]:
+        """(pk, title, abstract, authors, categories, published, has code) of papers changed after a
+        sequence.
 
         What the keyword index needs, without building whole `Paper`s (the index reads every
         paper after a big import).
@@ -234,15 +309,15 @@ class SQLiteStore:
         last = 0
         while True:
             rows = self._db.execute(
-                "SELECT pk, title, abstract, authors, categories, published FROM papers "
-                "WHERE pk > ? AND changed > ? ORDER BY pk LIMIT ?",
+                f"SELECT pk, title, abstract, authors, categories, published, {_HAS_CODE} "
+                "FROM papers AS p WHERE pk > ? AND changed > ? ORDER BY pk LIMIT ?",
                 (last, changed_after, batch),
             ).fetchall()
             if not rows:
                 return
-            for pk, title, abstract, authors, categories, published in rows:
+            for pk, title, abstract, authors, categories, published, has_code in rows:
                 when = date.fromisoformat(published) if published else None
-                yield pk, title, abstract, json.loads(authors), json.loads(categories), when
+                yield pk, title, abstract, json.loads(authors), json.loads(categories), when, bool(has_code)
             last = rows[-1][0]
 
     def count_papers(self) -> int:
@@ -471,21 +546,21 @@ class SQLiteStore:
         return found
 
     def published_between(
-        self, first: date, last: date, *, by_votes: bool, limit: int, offset: int
+        self, first: date, last: date, *, by_votes: bool, limit: int, offset: int, has_code: bool = False
     ) -> tuple[list[tuple[int, int, date | None]], int]:
-        """(pk, upvotes, published) of papers published in [first, last], and how many there are.
+        """(pk, upvotes, published) of papers published in [first, last] (with a code link, if
+        `has_code`), and how many there are.
 
         Ordered by upvotes then date (`by_votes`) or by date, newest first; ties by pk, newest first.
         """
         span = (first.isoformat(), last.isoformat())
-        total = self._db.execute(
-            "SELECT count(*) FROM papers WHERE published BETWEEN ? AND ?", span
-        ).fetchone()[0]
+        where = "published BETWEEN ? AND ?" + (f" AND {_HAS_CODE}" if has_code else "")
+        total = self._db.execute(f"SELECT count(*) FROM papers AS p WHERE {where}", span).fetchone()[0]
         order = "votes DESC, published DESC, pk DESC" if by_votes else "published DESC, pk DESC"
         # Votes counted per paper in a subquery, so the date range is read from its index.
         rows = self._db.execute(
             "SELECT pk, (SELECT count(*) FROM votes AS v WHERE v.pk = p.pk) AS votes, published "
-            f"FROM papers AS p WHERE published BETWEEN ? AND ? ORDER BY {order} LIMIT ? OFFSET ?",
+            f"FROM papers AS p WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             (*span, limit, offset),
         ).fetchall()
         return [(pk, votes, date.fromisoformat(day) if day else None) for pk, votes, day in rows], int(total)
@@ -739,6 +814,131 @@ class SQLiteStore:
             (user_id,),
         ).fetchall()
 
+    # -- code links and results ----------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._set_meta(key, value)
+
+    def result_spellings(self) -> list[tuple[str, str, int, int]]:
+        """(dataset, metric, extracted rows, curated rows) for each pair as written, extracted or curated."""
+        counts: dict[tuple[str, str], list[int]] = {}
+        for column, table in ((0, "reported_results"), (1, "curated_results")):
+            for dataset, metric, count in self._db.execute(
+                f"SELECT dataset, metric, count(*) FROM {table} GROUP BY dataset, metric"
+            ):
+                counts.setdefault((dataset, metric), [0, 0])[column] = count
+        return [(dataset, metric, n[0], n[1]) for (dataset, metric), n in counts.items()]
+
+    def extracted_results(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> list[tuple[int, str, str, float, str, str | None]]:
+        """(pk, dataset, metric, value, evidence, model) of extracted results of these (dataset, metric)."""
+        found: list[tuple[int, str, str, float, str, str | None]] = []
+        for chunk in _chunks(list(pairs), _MAX_VARIABLES // 2):
+            marks = ", ".join("(?, ?)" for _ in chunk)
+            found += self._db.execute(
+                "SELECT pk, dataset, metric, value, evidence, model FROM reported_results "
+                f"WHERE (dataset, metric) IN (VALUES {marks})",
+                [value for pair in chunk for value in pair],
+            ).fetchall()
+        return found
+
+    def curated_results(self, pairs: Sequence[tuple[str, str]]) -> list[CuratedResultRow]:
+        """Curated results of these (dataset, metric) as written, with the pk of their paper if known."""
+        found: list[CuratedResultRow] = []
+        for chunk in _chunks(list(pairs), _MAX_VARIABLES // 2):
+            marks = ", ".join("(?, ?)" for _ in chunk)
+            rows = self._db.execute(
+                "SELECT c.arxiv_id, p.pk, c.paper_title, c.paper_url, c.dataset, c.metric, c.value, "
+                "c.value_text, c.model, c.published FROM curated_results AS c "
+                "LEFT JOIN papers AS p ON p.arxiv_id = c.arxiv_id "
+                f"WHERE (c.dataset, c.metric) IN (VALUES {marks})",
+                [value for pair in chunk for value in pair],
+            )
+            found += [CuratedResultRow(*row) for row in rows]
+        return found
+
+    def curated_results_of(self, arxiv_id: str) -> list[CuratedResultRow]:
+        rows = self._db.execute(
+            "SELECT c.arxiv_id, p.pk, c.paper_title, c.paper_url, c.dataset, c.metric, c.value, "
+            "c.value_text, c.model, c.published FROM curated_results AS c "
+            "LEFT JOIN papers AS p ON p.arxiv_id = c.arxiv_id WHERE c.arxiv_id = ? ORDER BY c.id",
+            (arxiv_id,),
+        )
+        return [CuratedResultRow(*row) for row in rows]
+
+    def save_curated(
+        self, code_links: Sequence[tuple[str, str, bool]], results: Sequence[CuratedResult]
+    ) -> tuple[int, int]:
+        """Add curated (arxiv_id, url, official) links and results (a row again replaces its value);
+        the papers they name are marked changed, so that the "has code" filter sees them. Returns
+        the rows new to the store."""
+        with self.transaction():
+            links_before = self._count("curated_code_links")
+            results_before = self._count("curated_results")
+            self._db.executemany(
+                "INSERT INTO curated_code_links (arxiv_id, url, official) VALUES (?, ?, ?) "
+                "ON CONFLICT (arxiv_id, url) DO UPDATE SET official = max(official, excluded.official)",
+                [(arxiv_id, url, int(official)) for arxiv_id, url, official in code_links],
+            )
+            self._db.executemany(
+                "INSERT INTO curated_results (arxiv_id, paper_title, paper_url, dataset, metric, value, "
+                "value_text, model, published) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (paper_title, dataset, metric, model) DO UPDATE SET value = excluded.value, "
+                "value_text = excluded.value_text, arxiv_id = excluded.arxiv_id, "
+                "paper_url = excluded.paper_url, published = excluded.published",
+                [
+                    (
+                        r.arxiv_id,
+                        r.paper_title,
+                        r.paper_url,
+                        r.dataset,
+                        r.metric,
+                        r.value,
+                        r.value_text,
+                        r.model or "",
+                        r.published,
+                    )
+                    for r in results
+                ],
+            )
+            named = sorted(
+                {arxiv_id for arxiv_id, _, _ in code_links} | {r.arxiv_id for r in results if r.arxiv_id}
+            )
+            if named:
+                sequence = self.change_sequence() + 1
+                self._set_meta("change_sequence", str(sequence))
+                for chunk in _chunks(named):
+                    self._db.execute(
+                        f"UPDATE papers SET changed = ? WHERE arxiv_id IN ({', '.join('?' * len(chunk))})",
+                        (sequence, *chunk),
+                    )
+            return (
+                self._count("curated_code_links") - links_before,
+                self._count("curated_results") - results_before,
+            )
+
+    def curated_code_links(self, arxiv_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Curated repositories of these papers, the authors' own first."""
+        found: dict[str, list[str]] = {}
+        for chunk in _chunks(sorted(set(arxiv_ids))):
+            marks = ", ".join("?" * len(chunk))
+            for arxiv_id, url in self._db.execute(
+                f"SELECT arxiv_id, url FROM curated_code_links WHERE arxiv_id IN ({marks}) "
+                "ORDER BY arxiv_id, official DESC, url",
+                chunk,
+            ):
+                found.setdefault(arxiv_id, []).append(url)
+        return found
+
+    def _count(self, table: str) -> int:
+        return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
     # -- harvest state ---------------------------------------------------------------------
 
     def harvest_resume(self, name: str) -> str | None:
@@ -757,9 +957,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), _MAX_VARIABLES):
-        yield values[start : start + _MAX_VARIABLES]
+def _chunks(values: list[Any], size: int = _MAX_VARIABLES) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _split_sql(script: str) -> list[str]:
@@ -794,12 +994,14 @@ def _paper_row(paper: Paper) -> tuple[Any, ...]:
         json.dumps(list(paper.keywords), ensure_ascii=False),
         paper.title_raw,
         paper.abstract_raw,
+        int(paper.code_promised),
     )
 
 
 def _paper_from_row(row: Sequence[Any]) -> Paper:
     (pid, title, _key, abstract, authors, categories, published, updated, version, arxiv_id, doi, source,
-     source_id, abs_url, pdf_url, comment, journal_ref, keywords, title_raw, abstract_raw) = row  # fmt: skip
+     source_id, abs_url, pdf_url, comment, journal_ref, keywords, title_raw, abstract_raw,
+     promised) = row  # fmt: skip
     return Paper(
         id=pid,
         title=title,
@@ -820,4 +1022,5 @@ def _paper_from_row(row: Sequence[Any]) -> Paper:
         keywords=tuple(json.loads(keywords)),
         title_raw=title_raw,
         abstract_raw=abstract_raw,
+        code_promised=bool(promised),
     )

@@ -4,21 +4,25 @@ Hugging Face's (so that `huggingface_hub.HfApi(endpoint=...)` works unchanged; s
 
     GET    /api/papers/search?q=&limit=                          list_papers
     GET    /api/papers/{id}                                      paper_info
-    GET    /api/daily_papers?date=|week=|month=&sort=&p=&limit=   list_daily_papers
+    GET    /api/daily_papers?date=|week=|month=&sort=&p=&limit=   list_daily_papers (and has_code=)
     GET    /papers/{id}.md                                       read_paper
 
 papersift's own:
 
-    GET    /api/search?q=&mode=&limit=&offset=&author=&category=&from=&to=
+    GET    /api/search?q=&mode=&limit=&offset=&author=&category=&from=&to=&has_code=
     GET    /api/papers/{id}/similar?limit=
     GET    /api/trending?limit=&offset=
+    GET    /api/leaderboards?q=&limit=&offset=                     every board, most results first
+    GET    /api/leaderboards/{dataset}?metric=&limit=               one board, best first
     POST   /api/papers/{id}/upvote     signed in, with the CSRF header (see `security`)
     DELETE /api/papers/{id}/upvote
 
 Include this router before the HTML pages': `/papers/{id}.md` would otherwise be taken by the
 paper page's `/papers/{id}`. Ids may hold slashes (old arXiv ids, DOIs), hence `{paper_id:path}`,
 and hence the order of the routes below: the longer `/api/papers/{id}/...` and
-`/api/papers/search` come before `/api/papers/{id}`, which would match them too.
+`/api/papers/search` come before `/api/papers/{id}`, which would match them too. Dataset names
+hold spaces and sometimes "/" ("COCO test-dev"): `/api/leaderboards/{dataset:path}` takes the
+rest of the path, escaped or not.
 
 Errors are JSON on every route here, whatever the app renders for its pages: the routes' class
 (`JSONErrorRoute`) turns papersift's errors, refused requests and invalid parameters into
@@ -49,6 +53,7 @@ from papersift.accounts import User
 from papersift.embed import ModelUnavailable
 from papersift.errors import PaperNotFound, PapersiftError
 from papersift.feeds import Period
+from papersift.leaderboards import board_json
 from papersift.library import SearchMode
 from papersift.records import Paper
 from papersift.web.api_hf import (
@@ -60,6 +65,7 @@ from papersift.web.api_hf import (
     hf_paper,
     paper_markdown,
 )
+from papersift.web.render import repository_link
 from papersift.web.security import get_library, require_user, verify_csrf
 
 MAX_LIMIT = 100
@@ -67,6 +73,8 @@ MAX_OFFSET = 10_000  # deeper pages of a ranking are noise, and cost a ranking t
 MAX_PAGE = 10_000
 MAX_QUERY = 2_000  # characters: a long paragraph, pasted to search by meaning
 MAX_NAME = 200  # author and category filters, submitter
+MAX_BOARD = 1_000  # rows of one leaderboard
+MAX_BOARDS = 10_000  # leaderboards in one answer
 
 logger = logging.getLogger(__name__)
 
@@ -160,8 +168,14 @@ class PaperOut(BaseModel):
     comment: str | None
     journal_ref: str | None
     keywords: list[str]
-    code: list[str] = Field(description="Links to code found in the paper")
-    results: list[ReportedResultOut] = Field(description="Results the abstract reports")
+    code: list[str] = Field(
+        description="Code repositories (https URLs): curated ones first, then the paper's own"
+    )
+    project_urls: list[str] = Field(description="Project pages the paper's text gives (https URLs)")
+    code_promised: bool = Field(description="The text promises code, with no link yet")
+    results: list[ReportedResultOut] = Field(
+        description="Results the abstract reports, dataset and metric as written (boards use canonical names)"
+    )
     source: str = Field(description="Where papersift read it from (arxiv, bibtex, ...)")
     upvotes: int
 
@@ -200,6 +214,42 @@ class TrendingOut(BaseModel):
     papers: list[PaperOut] = Field(description="Upvotes decayed by age (see papersift.feeds), best first")
 
 
+class BoardSummaryOut(BaseModel):
+    dataset: str = Field(description="Canonical dataset name (papersift's alias table)")
+    metric: str = Field(description="Canonical metric name")
+    results: int = Field(description="Results on this board, curated ones included")
+    curated: int = Field(description="Of them, from the Papers with Code archive")
+
+
+class BoardsOut(BaseModel):
+    total: int = Field(description="Boards matching `q` (for pages: offset + limit < total)")
+    offset: int
+    limit: int
+    leaderboards: list[BoardSummaryOut] = Field(description="Most results first")
+
+
+class BoardEntryOut(BaseModel):
+    rank: int
+    value: float
+    model: str | None = Field(description="The model or method, when the paper names it")
+    title: str = Field(description="The paper's title")
+    paperId: str | None = Field(description="The paper's id in this library; null for a curated row it lacks")
+    paperUrl: str | None
+    published: date | None
+    codeUrl: str | None = Field(description="The paper's first code repository, an https URL")
+    curated: bool = Field(description="From the Papers with Code archive, rather than read from the abstract")
+    evidence: str = Field(description="The abstract's words, or the archive's published value")
+
+
+class LeaderboardOut(BaseModel):
+    dataset: str
+    metric: str
+    unit: str | None = Field(description='"%", another unit, "" for none, null when unknown')
+    higherIsBetter: bool
+    otherMetrics: list[str] = Field(description="The dataset's other boards")
+    entries: list[BoardEntryOut] = Field(description="Best first; one row per paper and model")
+
+
 class UpvoteOut(BaseModel):
     id: str
     upvotes: int = Field(description="The paper's upvote count after this request")
@@ -223,7 +273,9 @@ def paper_out(paper: Paper, upvotes: int) -> PaperOut:
         comment=paper.comment,
         journal_ref=paper.journal_ref,
         keywords=list(paper.keywords),
-        code=list(paper.code),
+        code=[url for url in map(repository_link, paper.code) if url],
+        project_urls=[url for url in map(repository_link, paper.project_urls) if url],
+        code_promised=paper.code_promised,
         results=[
             ReportedResultOut(dataset=r.dataset, metric=r.metric, value=r.value, text=r.text, model=r.model)
             for r in paper.results
@@ -252,6 +304,7 @@ async def search(
     category: Annotated[str | None, Query(max_length=MAX_NAME, description="cs.CV, or all of cs")] = None,
     date_from: Annotated[date | None, Query(alias="from", description="Published on or after")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Published on or before")] = None,
+    has_code: Annotated[bool, Query(description="Only papers with a code repository")] = False,
 ) -> SearchOut:
     """Search papers: hybrid (keyword and meaning) by default; filters apply in every mode."""
     if date_from and date_to and date_from > date_to:
@@ -267,6 +320,7 @@ async def search(
             category=category,
             date_from=date_from,
             date_to=date_to,
+            has_code=has_code,
         )
     except ModelUnavailable as unavailable:
         # A choice of the request that this server cannot honour: the client's to change.
@@ -298,6 +352,54 @@ async def trending(request: Request, limit: Limit = 50, offset: Offset = 0) -> T
     return TrendingOut(
         offset=offset, limit=limit, papers=[paper_out(item.paper, item.upvotes) for item in items]
     )
+
+
+@router.get("/api/leaderboards", tags=[OWN_TAG], response_model=BoardsOut)
+async def leaderboards(
+    request: Request,
+    q: Annotated[
+        str, Query(max_length=MAX_NAME, description="Only boards whose dataset or metric holds this")
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_BOARDS)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> BoardsOut:
+    """Every leaderboard (canonical dataset and metric), most results first."""
+    boards = get_library(request).leaderboards()
+    wanted = q.strip().casefold()
+    if wanted:
+        boards = [b for b in boards if wanted in b.dataset.casefold() or wanted in b.metric.casefold()]
+    return BoardsOut(
+        total=len(boards),
+        offset=offset,
+        limit=limit,
+        leaderboards=[
+            BoardSummaryOut(dataset=b.dataset, metric=b.metric, results=b.results, curated=b.curated)
+            for b in boards[offset : offset + limit]
+        ],
+    )
+
+
+@router.get(
+    "/api/leaderboards/{dataset:path}",
+    tags=[OWN_TAG],
+    response_model=LeaderboardOut,
+    responses={404: {"model": HfError, "description": "Nothing reports results on this dataset (or metric)"}},
+)
+async def leaderboard(
+    request: Request,
+    dataset: Annotated[str, Path(description="A dataset, any spelling the alias table knows")],
+    metric: Annotated[
+        str | None, Query(max_length=MAX_NAME, description="Default: the dataset's most reported metric")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_BOARD)] = 100,
+) -> LeaderboardOut:
+    """A leaderboard: the best result of each paper and model on a dataset by one metric, best first."""
+    if not dataset.strip():
+        raise HTTPException(404, "name a dataset: /api/leaderboards/{dataset}")
+    if len(dataset) > MAX_NAME:
+        raise HTTPException(400, f"dataset is too long (at most {MAX_NAME} characters)")
+    board = get_library(request).leaderboard(dataset.strip(), (metric or "").strip() or None, limit=limit)
+    return LeaderboardOut.model_validate(board_json(board))
 
 
 @router.get(
@@ -378,10 +480,11 @@ async def hf_search(
     request: Request,
     q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
     limit: Limit = 50,
+    has_code: Annotated[bool, Query(description="papersift's: only papers with a code repository")] = False,
 ) -> list[HfDailyPaper]:
     """`HfApi.list_papers(query=...)`: papers matching a query (hybrid search), best first."""
     library = get_library(request)
-    results = library.search(q, limit=limit)
+    results = library.search(q, limit=limit, has_code=has_code)
     counts = library.upvote_counts([hit.id for hit in results])
     return [hf_daily_paper(hit.paper, counts.get(hit.id, 0)) for hit in results]
 
@@ -401,6 +504,7 @@ async def hf_daily_papers(
     p: Annotated[int, Query(ge=0, le=MAX_PAGE, description="Page, from 0")] = 0,
     limit: Limit = 50,
     submitter: Annotated[str | None, Query(max_length=MAX_NAME)] = None,
+    has_code: Annotated[bool, Query(description="papersift's: only papers with a code repository")] = False,
 ) -> list[HfDailyPaper]:
     """`HfApi.list_daily_papers(...)`: the papers of a day, week or month (default: the newest day).
 
@@ -416,6 +520,7 @@ async def hf_daily_papers(
         sort="trending" if sort == "trending" else "date",
         limit=limit,
         offset=p * limit,
+        has_code=has_code,
     )
     return [hf_daily_paper(item.paper, item.upvotes) for item in feed.items]
 

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from papersift.records import Paper
+from papersift.web.render import repository_link
 
 # The one account every imported paper is "submitted" by (see the module docstring).
 IMPORTER_NAME = "papersift"
@@ -104,7 +105,10 @@ class HfPaper(_HubModel):
     ai_keywords: list[str] = Field(description="The paper's own keywords, where its source gave some")
     ai_summary_model: str = ""
     githubRepo: str | None = Field(
-        default=None, description="The first GitHub link found in the paper, if any"
+        default=None, description="The paper's first GitHub repository (curated, else found in its text)"
+    )
+    projectPage: str | None = Field(
+        default=None, description="The paper's project page, if its text gives one"
     )
 
 
@@ -136,9 +140,21 @@ SUBMITTED_ON_DAILY_BY = HfSubmittedOnDailyBy(
 
 
 def github_repo(paper: Paper) -> str | None:
+    """The paper's first GitHub repository (curated ones come first), as an https URL: the Hub's
+    `githubRepo` is always a GitHub address, and clients read owner and name from it."""
     for link in paper.code:
-        if urlsplit(link).hostname in ("github.com", "www.github.com"):
-            return link
+        url = repository_link(link)
+        if url and urlsplit(url).hostname in ("github.com", "www.github.com"):
+            return url
+    return None
+
+
+def project_page(paper: Paper) -> str | None:
+    """The paper's first project page, as an https URL."""
+    for link in paper.project_urls:
+        url = repository_link(link)
+        if url:
+            return url
     return None
 
 
@@ -159,6 +175,7 @@ def hf_paper(paper: Paper, upvotes: int) -> HfPaper:
         discussionId=hub_id("discussion", paper.id),
         ai_keywords=list(paper.keywords),
         githubRepo=github_repo(paper),
+        projectPage=project_page(paper),
     )
 
 
@@ -203,7 +220,8 @@ def paper_markdown(paper: Paper) -> str:
         links.append(f"- PDF: <{paper.pdf_url}>")
     if paper.doi:
         links.append(f"- DOI: <https://doi.org/{paper.doi}>")
-    links += [f"- Code: <{link}>" for link in paper.code]
+    links += [f"- Code: <{url}>" for url in map(repository_link, paper.code) if url]
+    links += [f"- Project page: <{url}>" for url in map(repository_link, paper.project_urls) if url]
     if links:
         lines += ["", "## Links", "", *links]
     if paper.abstract:

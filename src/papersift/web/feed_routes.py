@@ -1,6 +1,6 @@
 """Feeds a researcher follows in a feed reader: any search, any author, any category.
 
-    GET /feeds/search.{rss|atom|json}?q=&mode=&author=&category=&from=&to=
+    GET /feeds/search.{rss|atom|json}?q=&mode=&author=&category=&from=&to=&has_code=
     GET /feeds/authors/{name}.{rss|atom|json}
     GET /feeds/categories/{code}.{rss|atom|json}
 
@@ -73,6 +73,15 @@ def _day(value: str, name: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise _bad(f"{name} must be a date like 2026-07-01, not {value[:40]!r}") from None
+
+
+def _flag(value: str, name: str) -> bool:
+    choice = value.strip().lower()
+    if choice in ("", "0", "false", "off", "no"):
+        return False
+    if choice in ("1", "true", "on", "yes"):
+        return True
+    raise _bad(f"{name} must be 1 or 0")
 
 
 def _mode(value: str) -> SearchMode:
@@ -161,12 +170,14 @@ async def search_feed(
     category: str = "",
     date_from_text: str = Query("", alias="from"),
     date_to_text: str = Query("", alias="to"),
+    has_code_text: str = Query("", alias="has_code"),
 ) -> Response:
     kind = _format(fmt)
     text = _text(q, "the query", MAX_QUERY)
     chosen = _mode(mode)
     author, category = _text(author, "author", MAX_NAME), _text(category, "category", MAX_NAME)
     date_from, date_to = _day(date_from_text, "from"), _day(date_to_text, "to")
+    has_code = _flag(has_code_text, "has_code")
     if date_from and date_to and date_from > date_to:
         raise _bad(f"from ({date_from}) is after to ({date_to})")
     try:
@@ -178,6 +189,7 @@ async def search_feed(
             category=category or None,
             date_from=date_from,
             date_to=date_to,
+            has_code=has_code,
             snippets=False,
         )
     except ModelUnavailable as unavailable:  # semantic search asked of a server without the model
@@ -190,11 +202,12 @@ async def search_feed(
         "category": category,
         "from": date_from.isoformat() if date_from else "",
         "to": date_to.isoformat() if date_to else "",
+        "has_code": "1" if has_code else "",
     }
     query = urlencode({name: value for name, value in asked.items() if value})
     suffix = "?" + query if query else ""
     filters = (("by", author), ("in", category), ("from", asked["from"]), ("to", asked["to"]))
-    scope = [f"{word} {value}" for word, value in filters if value]
+    scope = [f"{word} {value}" for word, value in filters if value] + (["with code"] if has_code else [])
     shown = text if len(text) <= TITLE_QUERY else text[:TITLE_QUERY].rstrip() + "…"
     title = " ".join([f"“{shown}”" if text else "Newest papers", *scope])
     return _feed_response(

@@ -419,13 +419,15 @@ async def subscriptions_page(request: Request, day_text: str | None = Query(None
     return _subscriptions_page(request, user, _day(day_text, "day"))
 
 
-def _search_text(value: str, category: str, author: str) -> str:
+def _search_text(value: str, category: str, author: str, has_code: bool = False) -> str:
     """A search with filters as one query: the filters written in the query language."""
     parts = [value.strip()]
     if category.strip():
         parts.append("cat:" + "".join(category.split()))
     if author.strip():
         parts.append('author:"' + " ".join(author.replace('"', " ").split()) + '"')
+    if has_code and "has:code" not in value.lower().split():
+        parts.append("has:code")
     return " ".join(part for part in parts if part)
 
 
@@ -439,15 +441,16 @@ async def subscribe(
     max_text: str = Form(str(DEFAULT_MAX_PAPERS), alias="max"),
     category: str = Form(""),
     author: str = Form(""),
+    has_code: str = Form(""),
     next_path: str = Form("", alias="next"),
 ) -> Response:
     """Add a subscription (or change the one with the same kind and value). A search page sends its
-    category and author filters apart; they become part of the query."""
+    category, author and has-code filters apart; they become part of the query."""
     user = current_user(request)
     if user is None:
         return _sign_in_first(request, _local_path(next_path, "/subscriptions"))
     if kind == "query":
-        value = _search_text(value, category, author)
+        value = _search_text(value, category, author, has_code.strip().lower() in ("1", "true", "on", "yes"))
     form = {"kind": kind, "value": value, "mode": mode, "frequency": frequency, "max": max_text}
     try:
         if kind not in SUBSCRIPTION_KINDS:

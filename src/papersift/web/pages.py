@@ -8,6 +8,7 @@ the fragment they swap in; the same forms work without JavaScript as plain GETs 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -17,12 +18,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papersift.accounts import SESSION_DAYS, User
 from papersift.embed import ModelUnavailable
-from papersift.errors import AccountError, PapersiftError, TooManyAttempts
+from papersift.errors import AccountError, PaperNotFound, PapersiftError, TooManyAttempts
+from papersift.extract import Metric
 from papersift.feeds import PERIODS
+from papersift.leaderboards import BoardSummary
 from papersift.library import SEARCH_MODES, Library
-from papersift.records import Paper
+from papersift.records import Paper, ReportedResult
 from papersift.search.tokens import words
-from papersift.web.render import paper_path, path_part
+from papersift.web.render import leaderboard_path, paper_path, path_part
 from papersift.web.security import SESSION_COOKIE, current_user, get_library
 from papersift.web.templating import page
 
@@ -35,6 +38,8 @@ SIMILAR_SIZE = 6
 MAX_PAGE = 1000  # deeper pages are no use to a reader and cost the server
 MAX_QUERY = 2000  # characters: a long paragraph is a fine query, a megabyte is not
 SORTS = ("trending", "date")
+BOARDS_SIZE = 60  # datasets on a page of the list of leaderboards
+BOARD_SIZE = 100  # rows of a leaderboard
 
 
 # -- parameters -------------------------------------------------------------------------------
@@ -67,6 +72,16 @@ def _choice(value: str, choices: tuple[str, ...], name: str) -> str:
     if value not in choices:
         raise _bad(f"{name} must be one of {', '.join(choices)}")
     return value
+
+
+def _flag(value: str, name: str) -> bool:
+    """A checkbox or a toggle: absent, empty or 0 is off; 1 (what the forms send), on, true is on."""
+    choice = value.strip().lower()
+    if choice in ("", "0", "false", "off", "no"):
+        return False
+    if choice in ("1", "true", "on", "yes"):
+        return True
+    raise _bad(f"{name} must be 1 or 0")
 
 
 def _text(value: str, name: str) -> str:
@@ -109,12 +124,14 @@ async def home(
     period: str = "day",
     sort: str = "trending",
     page_text: str = Query("1", alias="page"),
+    has_code_text: str = Query("", alias="has_code"),
 ) -> Response:
     library = get_library(request)
     day = _day(day_text, "date")
     period = _choice(period, PERIODS, "period")
     sort = _choice(sort, SORTS, "sort")
     number = _page_number(page_text)
+    has_code = _flag(has_code_text, "has_code")
     latest = library.latest_day()
     feed = library.daily(
         day or latest,
@@ -122,14 +139,17 @@ async def home(
         sort=sort,  # type: ignore[arg-type]
         limit=FEED_SIZE,
         offset=(number - 1) * FEED_SIZE,
+        has_code=has_code,
     )
     user = current_user(request)
     voted = library.upvoted_by(user, [i.paper.id for i in feed.items]) if user else set()
 
     def link(**changes: Any) -> str:
-        values = {"date": (day or feed.first).isoformat(), "period": period, "sort": sort}
+        values: dict[str, Any] = {"date": (day or feed.first).isoformat(), "period": period, "sort": sort}
+        if has_code:
+            values["has_code"] = 1
         values.update(changes)
-        return "/?" + urlencode(values)
+        return "/?" + urlencode({name: value for name, value in values.items() if value is not None})
 
     return page(
         request,
@@ -147,6 +167,8 @@ async def home(
             "next_link": link(date=feed.next_day.isoformat()) if feed.next_day else None,
             "period_links": {p: link(period=p) for p in PERIODS},
             "sort_links": {s: link(sort=s) for s in SORTS},
+            "has_code": has_code,
+            "code_links": {"all": link(has_code=None), "code": link(has_code=1)},
             "page_link": lambda n: link(page=n),
             "day_value": (day or latest or feed.first).isoformat(),
         },
@@ -191,6 +213,7 @@ async def search(
     date_from_text: str = Query("", alias="from"),
     date_to_text: str = Query("", alias="to"),
     page_text: str = Query("1", alias="page"),
+    has_code_text: str = Query("", alias="has_code"),
 ) -> Response:
     library = get_library(request)
     text = _text(q, "the query")
@@ -198,6 +221,7 @@ async def search(
     category, author = _text(category, "category"), _text(author, "author")
     date_from, date_to = _day(date_from_text, "from"), _day(date_to_text, "to")
     number = _page_number(page_text)
+    has_code = _flag(has_code_text, "has_code")
     form = {
         "q": text,
         "mode": mode,
@@ -205,8 +229,9 @@ async def search(
         "author": author,
         "from": date_from.isoformat() if date_from else "",
         "to": date_to.isoformat() if date_to else "",
+        "has_code": "1" if has_code else "",
     }
-    asked = any([text, category, author, date_from, date_to])
+    asked = any([text, category, author, date_from, date_to, has_code])
     results = None
     counts: dict[str, int] = {}
     voted: set[str] = set()
@@ -220,6 +245,7 @@ async def search(
             category=category or None,
             date_from=date_from,
             date_to=date_to,
+            has_code=has_code,
         )
         counts, voted = _votes(library, current_user(request), [hit.paper for hit in results])
 
@@ -255,6 +281,15 @@ async def search(
 # -- papers, authors, categories --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReportedOnBoard:
+    """A result a paper reports, with the leaderboard it is on (canonical dataset and metric)."""
+
+    result: ReportedResult
+    dataset: str
+    metric: Metric
+
+
 @router.get("/papers/{paper_id:path}")
 async def paper_page(request: Request, paper_id: str) -> Response:
     library = get_library(request)
@@ -269,12 +304,18 @@ async def paper_page(request: Request, paper_id: str) -> Response:
         similar = []
     user = current_user(request)
     counts, voted = _votes(library, user, [paper, *(hit.paper for hit in similar)])
+    aliases = library.aliases
+    reported = [
+        ReportedOnBoard(result, aliases.dataset(result.dataset), aliases.metric(result.metric))
+        for result in paper.results
+    ]
     return page(
         request,
         "paper.html",
         {
             "title": paper.title,
             "paper": paper,
+            "reported": reported,
             "similar": similar,
             "counts": counts,
             "voted": voted,
@@ -356,6 +397,94 @@ async def category_page(request: Request, code: str, page_text: str = Query("1",
     heading = {"title": code, "category": code, "base": "/categories/" + path_part(code)}
     missing = "No paper in the library has this category."
     return _listing(request, _page_number(page_text), heading, missing, category=code)
+
+
+# -- leaderboards -----------------------------------------------------------------------------
+
+
+@dataclass
+class DatasetBoards:
+    """A dataset of the list of leaderboards, and its boards (one per metric), most results first."""
+
+    dataset: str
+    boards: list[BoardSummary] = field(default_factory=list)
+
+
+@router.get("/leaderboards")
+async def leaderboards(request: Request, q: str = "", page_text: str = Query("1", alias="page")) -> Response:
+    """Every leaderboard, grouped by dataset (the dataset with the biggest board first)."""
+    library = get_library(request)
+    text = _text(q, "the filter")
+    number = _page_number(page_text)
+    grouped: dict[str, DatasetBoards] = {}
+    boards = library.leaderboards()
+    for board in boards:  # most results first: so are the datasets, by their biggest board
+        grouped.setdefault(board.dataset, DatasetBoards(board.dataset)).boards.append(board)
+    datasets = list(grouped.values())
+    if text:
+        wanted = text.casefold()
+        datasets = [
+            d
+            for d in datasets
+            if wanted in d.dataset.casefold() or any(wanted in b.metric.casefold() for b in d.boards)
+        ]
+    offset = (number - 1) * BOARDS_SIZE
+    shown = datasets[offset : offset + BOARDS_SIZE]
+
+    def link(page_number: int) -> str:
+        values: dict[str, Any] = {"q": text} if text else {}
+        if page_number > 1:
+            values["page"] = page_number
+        return "/leaderboards" + ("?" + urlencode(values) if values else "")
+
+    context = {
+        "title": "Leaderboards",
+        "nav": "leaderboards",
+        "filter": text,
+        "datasets": shown,
+        "matching": len(datasets),
+        "boards_total": len(boards),
+        "datasets_total": len(grouped),
+        "offset": offset,
+        "page": number,
+        "has_next": offset + BOARDS_SIZE < len(datasets),
+        "page_link": link,
+    }
+    if _is_fragment_request(request, "boards"):
+        return page(request, "_boards.html", context, headers={"HX-Push-Url": link(number)})
+    return page(request, "leaderboards.html", context)
+
+
+@router.get("/leaderboards/{dataset:path}")
+async def leaderboard(request: Request, dataset: str, metric: str = "") -> Response:
+    """One leaderboard: the best results on a dataset by one metric (the most reported by default)."""
+    library = get_library(request)
+    dataset, metric = _text(dataset, "the dataset"), _text(metric, "the metric")
+    if not dataset:
+        return RedirectResponse("/leaderboards", status_code=301)
+    try:
+        board = library.leaderboard(dataset, metric or None, limit=BOARD_SIZE)
+    except PaperNotFound as missing:
+        raise HTTPException(
+            status_code=404, detail=missing.reason[:1].upper() + missing.reason[1:] + "."
+        ) from None
+    # Another spelling ("ImageNet", "top-1 acc"): one address per board.
+    if board.dataset != dataset or (metric and metric != board.metric.name):
+        return RedirectResponse(
+            leaderboard_path(board.dataset, metric and board.metric.name), status_code=301
+        )
+    metrics = sorted([board.metric.name, *board.other_metrics], key=str.casefold)
+    return page(
+        request,
+        "leaderboard.html",
+        {
+            "title": f"{board.dataset} · {board.metric.name}",
+            "nav": "leaderboards",
+            "board": board,
+            "metrics": metrics,
+            "limit": BOARD_SIZE,
+        },
+    )
 
 
 # -- accounts ---------------------------------------------------------------------------------

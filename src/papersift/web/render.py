@@ -11,7 +11,7 @@ import hashlib
 import re
 from datetime import date
 from functools import lru_cache
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from markupsafe import Markup, escape
 
@@ -112,6 +112,40 @@ def pdf_link(paper: Paper) -> str | None:
 
 def doi_link(paper: Paper) -> str | None:
     return f"https://doi.org/{quote(paper.doi, safe='/')}" if paper.doi else None
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")  # "host:8080/..." is a host with a port
+
+
+def repository_link(link: str) -> str | None:
+    """A code repository or project page as a link: papersift keeps them without the scheme
+    ("github.com/owner/repo"), a few sources with it; anything but http(s) is no link."""
+    link = link.strip()
+    if not link:
+        return None
+    if _SCHEME.match(link):  # "javascript:", "data:": never a repository
+        return safe_url(link)
+    return safe_url("https://" + link)
+
+
+def repository_label(link: str) -> str:
+    """A repository as people read it: "github.com/owner/repo", without scheme or final slash."""
+    return re.sub(r"^https?://(?:www\.)?", "", link.strip()).rstrip("/")
+
+
+def value_text(value: float, unit: str | None) -> str:
+    """A reported value with its unit: "87.3%", "58.7", "0.42 dB"."""
+    number = f"{value:,.6g}" if abs(value) >= 10_000 else f"{value:g}"
+    if not unit:
+        return number
+    return number + unit if unit == "%" else f"{number} {unit}"
+
+
+def leaderboard_path(dataset: str, metric: str | None = None) -> str:
+    """A leaderboard's address: the dataset as one path segment ("/" and spaces escaped; the
+    route takes the rest of the path), the metric as a parameter."""
+    path = "/leaderboards/" + quote(dataset, safe="")
+    return path + ("?" + urlencode({"metric": metric}) if metric else "")
 
 
 # Quoting is a fair share of a page's rendering time (hundreds of links per feed page), and the

@@ -40,12 +40,16 @@ def _environment() -> Environment:
         path_part=render.path_part,
         category_name=render.category_name,
         safe_url=render.safe_url,
+        repository_link=render.repository_link,
+        repository_label=render.repository_label,
     )
     env.globals.update(
         paper_path=render.paper_path,
         abs_link=render.abs_link,
         pdf_link=render.pdf_link,
         doi_link=render.doi_link,
+        leaderboard_path=render.leaderboard_path,
+        value_text=render.value_text,
         author_list=render.author_list,
         dom_id=render.dom_id,
         period_title=render.period_title,

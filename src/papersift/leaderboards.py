@@ -1,0 +1,166 @@
+"""Leaderboards: reported results grouped by canonical (dataset, metric) and ranked.
+
+Results are stored as their text wrote them ("ImageNet-1K", "top-1 acc"); the alias table
+(`papersift.extract.Aliases`) names them when a board is built, so a user who edits the table
+sees every board regrouped at once, with nothing to re-import. Curated rows (the Papers with
+Code archive) win over extracted ones for the same paper, dataset, metric and model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from papersift.extract import Aliases, Metric
+from papersift.ids import title_key
+from papersift.records import Paper
+
+
+@dataclass(frozen=True)
+class BoardSummary:
+    """One leaderboard: its canonical dataset and metric, and how many results it holds."""
+
+    dataset: str
+    metric: str
+    results: int
+    curated: int
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One row of a leaderboard. `paper` is None for a curated row whose paper is not in the library."""
+
+    rank: int
+    value: float
+    model: str | None
+    title: str
+    paper: Paper | None
+    paper_url: str | None
+    published: date | None
+    code_url: str | None
+    curated: bool
+    evidence: str  # the abstract's words (extracted) or the published value ("85.3%", curated)
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    dataset: str
+    metric: Metric
+    entries: list[BoardEntry]
+    other_metrics: list[str]  # the dataset's other boards
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A result before ranking: from the text of a paper in the library, or curated."""
+
+    value: float
+    model: str | None
+    title: str
+    paper: Paper | None
+    paper_url: str | None
+    published: date | None
+    curated: bool
+    evidence: str
+
+
+def summarise(spellings: Iterable[tuple[str, str, int, int]], aliases: Aliases) -> list[BoardSummary]:
+    """Boards from (dataset, metric, extracted rows, curated rows) as written, most results first."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for dataset, metric, extracted, curated in spellings:
+        key = (aliases.dataset(dataset), aliases.metric(metric).name)
+        total = counts.setdefault(key, [0, 0])
+        total[0] += extracted + curated
+        total[1] += curated
+    boards = [BoardSummary(dataset, metric, n[0], n[1]) for (dataset, metric), n in counts.items()]
+    return sorted(boards, key=lambda b: (-b.results, b.dataset.casefold(), b.metric.casefold()))
+
+
+def spellings_of(
+    spellings: Iterable[tuple[str, str, int, int]], aliases: Aliases, dataset: str, metric: str | None
+) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """For a dataset (any spelling) and optionally a metric: the canonical dataset, its metrics by
+    number of results, and the written (dataset, metric) pairs of the chosen board. Without a
+    metric, the board with the most results is chosen."""
+    wanted = aliases.dataset(dataset)
+    by_metric: dict[str, list[tuple[str, str]]] = {}
+    sizes: dict[str, int] = {}
+    for written_dataset, written_metric, extracted, curated in spellings:
+        if aliases.dataset(written_dataset) != wanted:
+            continue
+        name = aliases.metric(written_metric).name
+        by_metric.setdefault(name, []).append((written_dataset, written_metric))
+        sizes[name] = sizes.get(name, 0) + extracted + curated
+    metrics = sorted(sizes, key=lambda name: (-sizes[name], name.casefold()))
+    if not metrics:
+        return wanted, [], []
+    chosen = aliases.metric(metric).name if metric else metrics[0]
+    return wanted, metrics, by_metric.get(chosen, [])
+
+
+def rank(candidates: Iterable[Candidate], metric: Metric, limit: int) -> list[BoardEntry]:
+    """Best value first (by the metric's direction); one row per paper and model, curated first."""
+    best: dict[tuple[str, str], Candidate] = {}
+    for candidate in candidates:
+        key = (title_key(candidate.title), (candidate.model or "").casefold())
+        held = best.get(key)
+        if held is None or _better(candidate, held, metric):
+            best[key] = candidate
+    ordered = sorted(
+        best.values(),
+        key=lambda c: (-c.value if metric.higher_is_better else c.value, c.published or date.max, c.title),
+    )
+    entries = []
+    for place, candidate in enumerate(ordered[:limit], start=1):
+        paper = candidate.paper
+        entries.append(
+            BoardEntry(
+                rank=place,
+                value=candidate.value,
+                model=candidate.model,
+                title=candidate.title,
+                paper=paper,
+                paper_url=candidate.paper_url,
+                published=candidate.published,
+                code_url=paper.code[0] if paper is not None and paper.code else None,
+                curated=candidate.curated,
+                evidence=candidate.evidence,
+            )
+        )
+    return entries
+
+
+def _better(candidate: Candidate, held: Candidate, metric: Metric) -> bool:
+    if candidate.curated != held.curated:
+        return candidate.curated  # curated rows win, whatever their value
+    if metric.higher_is_better:
+        return candidate.value > held.value
+    return candidate.value < held.value
+
+
+def board_json(board: Leaderboard) -> dict[str, Any]:
+    """A board in the JSON of the API and `papersift leaderboard --json`."""
+    return {
+        "dataset": board.dataset,
+        "metric": board.metric.name,
+        "unit": board.metric.unit,
+        "higherIsBetter": board.metric.higher_is_better,
+        "otherMetrics": board.other_metrics,
+        "entries": [
+            {
+                "rank": e.rank,
+                "value": e.value,
+                "model": e.model,
+                "title": e.title,
+                "paperId": e.paper.id if e.paper else None,
+                "paperUrl": e.paper_url,
+                "published": e.published.isoformat() if e.published else None,
+                "codeUrl": f"https://{e.code_url}" if e.code_url else None,
+                "curated": e.curated,
+                "evidence": e.evidence,
+            }
+            for e in board.entries
+        ],
+    }
