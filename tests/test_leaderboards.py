@@ -6,6 +6,7 @@ with Code archive (curated rows win), re-read when the extractor changes, and th
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,11 @@ def test_has_code_filters_search_and_the_daily_feed(lib: Library) -> None:
     assert [h.id for h in lib.search("transformers has:code")] == ["2601.00001"]
     page = lib.daily(period="month", day=lib.paper("2601.00001").published, has_code=True)
     assert [item.paper.id for item in page.items] == ["2601.00001"] and page.total == 1
+    # Day navigation skips the days without papers with code.
+    every = lib.daily(day=date(2026, 1, 5))
+    assert every.previous_day == date(2020, 1, 27) and every.next_day == date(2026, 1, 6)
+    with_code = lib.daily(day=date(2026, 1, 5), has_code=True)
+    assert with_code.previous_day is None and with_code.next_day is None
 
 
 def test_spellings_of_a_dataset_share_one_board_ranked_by_the_metric(lib: Library) -> None:

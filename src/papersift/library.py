@@ -479,7 +479,9 @@ class Library:
     def load_indexes(self) -> None:
         """Catch the keyword and vector indexes up with the store, saving them, and load them;
         nothing is embedded and the model is not loaded. A server does this before its workers
-        start, so that they find the files current instead of each rebuilding them."""
+        start, so that they find the files current instead of each rebuilding them. A library
+        written by an older papersift has its papers read for code and results first, once."""
+        self.refresh_extraction()
         self._keyword_index()
         semantic = self._semantic_index(required=False)
         if semantic is not None:
@@ -802,7 +804,7 @@ class Library:
             has_code=has_code,
         )
         papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
-        before, after = self.store.published_near(first, last)
+        before, after = self.store.published_near(first, last, has_code=has_code)
         items = [FeedItem(papers[pk], votes) for pk, votes, _ in rows]
         return FeedPage(items, first, last, period, sort, total, before, after)
 

@@ -565,15 +565,24 @@ class SQLiteStore:
         ).fetchall()
         return [(pk, votes, date.fromisoformat(day) if day else None) for pk, votes, day in rows], int(total)
 
-    def published_near(self, first: date, last: date) -> tuple[date | None, date | None]:
-        """The nearest publication dates before `first` and after `last` (None where there is none)."""
+    def published_near(
+        self, first: date, last: date, *, has_code: bool = False
+    ) -> tuple[date | None, date | None]:
+        """The nearest publication dates before `first` and after `last` (None where there is none),
+        of papers with a code link if `has_code`."""
+        also = f" AND {_HAS_CODE}" if has_code else ""
         before = self._db.execute(
-            "SELECT max(published) FROM papers WHERE published < ?", (first.isoformat(),)
-        ).fetchone()[0]
+            f"SELECT published FROM papers AS p WHERE published < ?{also} ORDER BY published DESC LIMIT 1",
+            (first.isoformat(),),
+        ).fetchone()
         after = self._db.execute(
-            "SELECT min(published) FROM papers WHERE published > ?", (last.isoformat(),)
-        ).fetchone()[0]
-        return (date.fromisoformat(before) if before else None, date.fromisoformat(after) if after else None)
+            f"SELECT published FROM papers AS p WHERE published > ?{also} ORDER BY published LIMIT 1",
+            (last.isoformat(),),
+        ).fetchone()
+        return (
+            date.fromisoformat(before[0]) if before and before[0] else None,
+            date.fromisoformat(after[0]) if after and after[0] else None,
+        )
 
     def voted_papers(self) -> list[tuple[int, int, date | None]]:
         """(pk, upvotes, published) of every paper with at least one upvote."""
