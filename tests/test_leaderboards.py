@@ -191,3 +191,25 @@ def test_cli_leaderboard(run_cli: CliRun, tmp_path: Path) -> None:
     assert missing.returncode == 1 and "no results on" in missing.stderr
     imported = run_cli("pwc", "import", PWC / "sota-extractor_tasks_squad.json")
     assert imported.returncode == 0 and "results new" in imported.stderr
+
+
+def test_a_big_import_finds_in_a_worker_process_exactly_what_it_finds_inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    import papersift.findings
+    from papersift.cli import DEMO_CORPUS
+
+    sample = tmp_path / "sample.jsonl"
+    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
+        sample.write_text("".join(line for _, line in zip(range(600), lines, strict=False)), encoding="utf-8")
+    monkeypatch.setattr("papersift.library.INGEST_BATCH", 50)  # 12 batches: a worker from the 2nd
+    found = {}
+    for name, worker_after in (("worker", 1), ("inline", 10**9)):
+        monkeypatch.setattr(papersift.findings, "WORKER_AFTER_BATCHES", worker_after)
+        with Library.open(tmp_path / f"{name}.db") as lib:
+            assert lib.ingest(sample).added == 600
+            found[name] = {p.id: (p.code, p.project_urls, p.code_promised, p.results) for p in lib.papers()}
+    assert found["worker"] == found["inline"]
+    assert sum(1 for code, *_ in found["worker"].values() if code) > 20  # the demo corpus has links

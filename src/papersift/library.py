@@ -24,7 +24,7 @@ import re
 import secrets
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -62,8 +62,9 @@ from papersift.errors import (
     UnreadableInput,
 )
 from papersift.exports import export_lines, paper_to_json
-from papersift.extract import Aliases, find_code_links, find_results
+from papersift.extract import Aliases, find_code_links
 from papersift.feeds import Period, period_span, trending_score
+from papersift.findings import Findings, FindingsPipeline, PendingFindings, find, texts_of, with_findings
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
 from papersift.ids import parse_arxiv_id, title_key
 from papersift.merge import may_be_same, merge
@@ -364,6 +365,17 @@ class Library:
     ) -> None:
         batch: list[Paper] = []
         seen = 0
+        # Each batch's code links and results are found (on the other core, for a big import)
+        # while the batch before it is merged and written.
+        pipeline = FindingsPipeline(self.aliases)
+        waiting: tuple[list[Paper], PendingFindings] | None = None
+
+        def write_waiting_then_hold(next_batch: list[Paper]) -> None:
+            nonlocal waiting
+            if waiting is not None:
+                self._write_batch(waiting[0], pipeline.take(*waiting), report)
+            waiting = (next_batch, pipeline.submit(next_batch)) if next_batch else None
+
         try:
             for record in records:
                 seen += 1
@@ -375,19 +387,23 @@ class Library:
                 report.read += 1
                 batch.append(record)
                 if len(batch) >= INGEST_BATCH:
-                    self._write_batch(batch, report)
+                    write_waiting_then_hold(batch)
                     batch = []
                     if on_progress:
                         on_progress(origin, seen)
         finally:
             # Records read before an unreadable part of the input are kept (unless strict,
             # where the enclosing transaction rolls them back).
-            if batch:
-                self._write_batch(batch, report)
+            try:
+                if batch:
+                    write_waiting_then_hold(batch)
+                write_waiting_then_hold([])
+            finally:
+                pipeline.close()
             if on_progress:
                 on_progress(origin, seen)
 
-    def _write_batch(self, batch: list[Paper], report: IngestReport) -> None:
+    def _write_batch(self, batch: list[Paper], found: list[Findings], report: IngestReport) -> None:
         with self.store.transaction():
             stored = self.store.find_candidates(
                 ids=[p.id for p in batch],
@@ -413,15 +429,20 @@ class Library:
                 stored_entry = _Entry(item.pk, item.paper, set(item.aliases), dirty=False)
                 entries.append(stored_entry)
                 remember(stored_entry)
-            for paper in batch:
-                paper = self._with_extraction(paper)
+            for paper, findings in zip(batch, found, strict=True):
+                paper = with_findings(paper, findings)
                 entry = self._match(keyed, paper)
                 if entry is None:
                     entry = _Entry(None, paper, set(), dirty=True)
                     entries.append(entry)
                     report.added += 1
                 else:
-                    merged = self._with_extraction(merge(entry.paper, paper))
+                    merged = merge(entry.paper, paper)
+                    # Findings follow the merged text: the new record's when it is the same text.
+                    same_text = texts_of(merged) == texts_of(paper)
+                    merged = with_findings(
+                        merged, findings if same_text else find(texts_of(merged), self.aliases)
+                    )
                     if merged == entry.paper:
                         report.unchanged += 1
                         continue
@@ -836,19 +857,8 @@ class Library:
         return self._aliases
 
     def _with_extraction(self, paper: Paper) -> Paper:
-        """The paper with the code links and results its own text gives (`papersift.extract`).
-
-        Links come from the text as the source gave it (a URL broken by arXiv's hard line breaks
-        is joined again there); results from the clean text, so that their evidence reads as
-        the abstract shown."""
-        links = find_code_links(paper.abstract_raw or paper.abstract, paper.comment)
-        return replace(
-            paper,
-            code=links.code_urls,
-            project_urls=links.project_urls,
-            code_promised=links.promised,
-            results=find_results(paper.abstract, self.aliases) if paper.abstract else (),
-        )
+        """The paper with the code links and results its own text gives (`papersift.findings`)."""
+        return with_findings(paper, find(texts_of(paper), self.aliases))
 
     def refresh_extraction(self, on_progress: ProgressCallback | None = None) -> int:
         """Once per `EXTRACTION_VERSION` (and alias table): re-read every paper's code links and
