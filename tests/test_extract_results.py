@@ -74,6 +74,80 @@ RESULTS = [
         "achieves a 59.9% Top-1 accuracy with only 24M FLOPs.",
         [("ImageNet", 59.9)],
     ),
+    # metric words keep their case: "Synapse", "mapping" and "apply" are no AP
+    (
+        "MM-UNet achieves a Dice score of 91.0% on AMOS2022, surpassing nnUNet by 3.2%, and a Dice score "
+        "of 87.1% on Synapse.",
+        [("AMOS2022", 91.0), ("Synapse", 87.1)],
+    ),
+    ("We improve macro-F1 to 90.4% on SST-5.", [("SST-5", 90.4)]),
+    # "SWE-bench" is a name ("AI-driven", "LLM-based" are descriptions)
+    (
+        "We train SWE-agent-LM-32B, achieving 40.2% Pass@1 resolve rate on the SWE-bench Verified benchmark.",
+        [("SWE-bench Verified", 40.2)],
+    ),
+    ("We build an AI-driven tool. It reaches 87% accuracy.", []),
+    # a name that modifies a noun is weak; a dataset word a few words on keeps it a dataset
+    ("It is common in PD patients. Our model achieves 93.7% F1-score.", []),
+    ("On the EgoSchema blind test set, our method achieves 77% accuracy.", [("EgoSchema", 77.0)]),
+    (
+        "Experiments on the RefCOCO series datasets, our method attained 87.1%, 86.5%, and 85.8% IoU.",
+        [("RefCOCO", 87.1), ("RefCOCO", 86.5), ("RefCOCO", 85.8)],
+    ),
+    # an acronym of a plain term is no dataset
+    ("Parkinson's disease (PD) is common. Our model achieves 93.7% F1-score.", []),
+    (
+        "On CTG 2.0, the proposed model achieves 84.4% AP@0.5 and 58.43% AP@0.5-0.95, improving over the "
+        "YOLO11m baseline by 6.42 and 8.75 AP points.",
+        [("CTG 2.0", 84.4), ("CTG 2.0", 58.43)],
+    ),
+    (
+        "On LRS2, it achieves a state-of-the-art Word Error Rate (WER) of 1.27.",
+        [("LRS2", 1.27)],
+    ),
+    # a dataset the paper introduces is the one a later sentence's result is on
+    (
+        "We introduce BigTok, the first expert-annotated dataset of 2,200 TikTok videos. "
+        "Through an evaluation of models, we achieve 0.829% accuracy on primary category classification.",
+        [("BigTok", 0.829)],
+    ),
+    # a decline is a weakness shown
+    (
+        "On AD-Bench our agent performs well, but performance drops significantly on L3 to Pass@1 = 49.4%.",
+        [],
+    ),
+    # values and datasets paired by "respectively", metric by metric
+    (
+        "Our model achieves an IS of 13.7 and 12.8, and an FID of 52.3 and 60.3, on COCO and Visual Genome, "
+        "respectively.",
+        [("COCO", 13.7), ("Visual Genome", 12.8), ("COCO", 52.3), ("Visual Genome", 60.3)],
+    ),
+    # a benchmark named by an appositive is the one later results are on
+    (
+        "ReMMD includes ReMMDBench, a real-world multimodal misinformation detection benchmark with 500 "
+        "samples. The agent reaches 41.80% accuracy and 39.12% macro-F1 using GPT-5.2.",
+        [("ReMMDBench", 41.8), ("ReMMDBench", 39.12)],
+    ),
+    # not results: only an unnamed dataset of the paper's own, or a weak name in the sentence itself
+    ("On ImageNet we pretrain. Experiments on our proposed theorem proving dataset show 4.2% accuracy.", []),
+    (
+        "On AG News, we do well. When trained with SFT on MSMARCO web documents, our method reaches a "
+        "perplexity of 2.3.",
+        [],
+    ),
+    # not results: models are no datasets; a range of gains is no score
+    ("We reach a perplexity (PPL) of 18.01 and 19.55 on LLaMA-7B and LLaMA-13B.", []),
+    ("Our method brings accuracy gains ranging from 5.24 to 10.94 on DVBench.", []),
+    ("It gives an increase in the area under the curve (AUC) of 1.2% on MIMIC-IV.", []),
+    ("It beats the baseline, with improvements in top-1 accuracy of 3.6% on LTCC and 3.4% on PRCC.", []),
+    # not results: a beaten method's number in brackets
+    ("Our detector outperforms the method of Delplanque (0.934 AP on the Virunga dataset).", []),
+    # not results: the baseline after "vs.", a bound, existing models, another number's condition
+    ("It excels (0.88 vs. 0.61 AUC on Summedits).", [("Summedits", 0.88)]),
+    ("State-of-the-art LLMs achieve a maximum F1 score of 8.97 on X-Bench.", []),
+    ("On AD-Bench, Gemini-3-Pro achieves Pass@1 = 68.0%.", []),
+    ("On CXMArena, standard embedding methods yield a low F1 score of 0.3 for refinement.", []),
+    ("We obtain a balanced accuracy of 94.8% for depression and 96.2% for PTSD.", []),
     # not results: improvements and deltas
     ("This surpasses the previous state-of-the-art by +2.7 box AP on COCO.", []),
     ("Our approach improves top-1 accuracy by 2.1% on ImageNet.", []),

@@ -31,18 +31,8 @@ _NOT_OWNERS = {
 _INSIDE_REPO = {"tree", "blob", "-", "releases", "issues", "pulls", "wiki", "raw", "commit", "src", "resolve"}
 
 # Cheap substring tests (on the lowercased text) before any regex: this runs on every import.
-_LINK_KEYS = (
-    "http",
-    "www.",
-    "github",
-    "gitlab",
-    "gitee",
-    "bitbucket",
-    "codeberg",
-    "huggingface",
-    "hf.co",
-    ".io",
-)
+# Every URL start or pages host below holds one of these.
+_LINK_KEYS = ("://", "www.", ".com/", ".org/", ".co/", ".io")
 _PROMISE_KEYS = (
     "availab", "releas", "open-sourc", "open sourc", "opensourc", "coming soon", "upon acceptance",
     "after review", "publicly", "publish",
@@ -60,14 +50,19 @@ _LATEX_URL = re.compile(r"\\(?:url|href|hyperlink)\s*\{([^{}]*)\}")
 # when what follows is itself a path ("github.com/\nowner/repo").
 _BROKEN_AFTER_DASH = re.compile(r"((?:https?://|www\.)\S*[-_])[ \t]*\n[ \t]*(?=[\w.-])")
 _BROKEN_AFTER_SLASH = re.compile(r"((?:https?://|www\.)\S*/)[ \t]*\n[ \t]*(?=[\w.-]+/[\w.-])")
-# URLs are read word by word (a split is far cheaper than a URL regex over the whole text).
+# URLs are read word by word: the words that hold a URL start (or a pages host) are found with
+# one scan for those keys, then read from their first URL start.
 _URL_BOUNDARY = re.compile(r"[\s<>\"'{}\\|^`]+")
+_BOUNDARY_MARKS = frozenset("<>\"'{}\\|^`")
 _URL_STARTS = ("https://", "http://", "www.", *(f"{host}/" for host in _REPO_HOSTS))
 _PAGES_HOSTS = (".github.io", ".gitlab.io")
+_URL_KEYS = (*_URL_STARTS, *_PAGES_HOSTS)
+_URL_KEY = re.compile("|".join(re.escape(key) for key in _URL_KEYS), re.I)
 _SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.I)
 _EDGE_PUNCTUATION = ".,;:!?'\"*`"
 # "Code will be released", "we open-source our models", "available on GitHub": a promise only
 # when the text gives no link (data alone is not code: "we release the dataset" is no promise).
+# Read on the lowercased text (a case-insensitive regex scans far slower).
 _PROMISE = re.compile(
     r"\b(?:code|codes|source\s+code|implementation|models?|weights|checkpoints|toolkit|library|resources)\b"
     r"[^.;]{0,100}?\b(?:will|would|shall|is|are|to|has|have)\s+(?:also\s+|soon\s+|then\s+|all\s+)?(?:be|been)\s+"
@@ -83,7 +78,6 @@ _PROMISE = re.compile(
     r"(?:coming\s+soon|upon\s+(?:acceptance|publication)|after\s+(?:the\s+)?review)"
     r"|\b(?:code|codes)\s+(?:and\s+\w+\s+)?(?:is|are)\s+"
     r"(?:publicly\s+|freely\s+|open[- ]?source\s+and\s+)?available\b",
-    re.I,
 )
 
 
@@ -105,7 +99,8 @@ def find_code_links(*texts: str | None) -> CodeLinks:
         if not text:
             continue
         lowered = text.lower()
-        if any(key in lowered for key in _LINK_KEYS):
+        # "/" is found fastest (one character); every key but "www." and ".io" holds one.
+        if ("/" in text or "www." in lowered or ".io" in lowered) and _holds_any(lowered, _LINK_KEYS):
             for url in _urls(text):
                 repository = normalise_repository(url)
                 if repository is not None:
@@ -123,12 +118,43 @@ def find_code_links(*texts: str | None) -> CodeLinks:
 
 def _may_promise(lowered: str) -> bool:
     """A promise of code, read only in the sentences that hold a release word."""
-    if not any(key in lowered for key in _PROMISE_KEYS) or not any(
-        key in lowered for key in _PROMISE_SUBJECTS
-    ):
-        return False
-    for sentence in _SENTENCE_BREAK.split(lowered):
-        if any(key in sentence for key in _PROMISE_KEYS) and _PROMISE.search(sentence):
+    # Only the sentences that hold a release word (usually one) are read.
+    read: set[int] = set()
+    subject = False
+    for key in _PROMISE_KEYS:
+        at = lowered.find(key)
+        if at >= 0 and not subject:
+            if not _holds_any(lowered, _PROMISE_SUBJECTS):
+                return False
+            subject = True
+        while at >= 0:
+            start = _sentence_start(lowered, at)
+            if start not in read:
+                read.add(start)
+                end = _SENTENCE_BREAK.search(lowered, at)
+                if _PROMISE.search(lowered, start, end.start() if end is not None else len(lowered)):
+                    return True
+            at = lowered.find(key, at + 1)
+    return False
+
+
+def _sentence_start(text: str, at: int) -> int:
+    """Where the sentence holding `at` starts: after the last "[.;!?]" and whitespace before it."""
+    end = at
+    while True:
+        mark = max(
+            text.rfind(".", 0, end), text.rfind(";", 0, end), text.rfind("!", 0, end), text.rfind("?", 0, end)
+        )
+        if mark < 0:
+            return 0
+        if mark + 1 < at and text[mark + 1].isspace():
+            return mark + 2
+        end = mark
+
+
+def _holds_any(text: str, keys: tuple[str, ...]) -> bool:
+    for key in keys:  # noqa: SIM110 (a loop: cheaper than any() over a generator)
+        if key in text:
             return True
     return False
 
@@ -138,20 +164,60 @@ def _urls(text: str) -> list[str]:
     if "{" in text or "\\" in text:
         text = _PLACEHOLDER.sub(" ", text)
         text = _LATEX_URL.sub(r" \1 ", text)
-    if "\n" in text:
+    if "\n" in text and _may_break_url(text):
         text = _BROKEN_AFTER_DASH.sub(r"\1", text)
         text = _BROKEN_AFTER_SLASH.sub(r"\1", text)
+    lowered = text.lower()
+    if len(lowered) == len(text):  # one character for one: offsets in `lowered` hold in `text`
+        keys = sorted(i for key in _URL_KEYS for i in _occurrences(lowered, key))
+    else:
+        keys = [match.start() for match in _URL_KEY.finditer(text)]
     found = []
-    for word in _URL_BOUNDARY.split(text):
-        lowered = word.lower()
-        starts = [i for i in (lowered.find(prefix) for prefix in _URL_STARTS) if i >= 0]
-        if starts:
-            start = min(starts)
-            if start == 0 or not lowered[start - 1].isalnum():
-                found.append(word[start:])
-        elif any(host in lowered for host in _PAGES_HOSTS):
-            found.append(word.lstrip("([:;,"))
+    covered = 0  # end of the last word read
+    for key in keys:
+        if key < covered:
+            continue  # a second key in a word already read ("https://www.github.com/...")
+        start = key
+        while start > 0 and not _is_boundary(text[start - 1]):
+            start -= 1
+        boundary = _URL_BOUNDARY.search(text, key)
+        covered = boundary.start() if boundary is not None else len(text)
+        url = _url_in_word(text[start:covered])
+        if url is not None:
+            found.append(url)
     return found
+
+
+def _may_break_url(text: str) -> bool:
+    """Whether a line ends with "-", "_" or "/" (the URL-breaking patterns scan slowly)."""
+    return any(line.rstrip(" \t").endswith(("-", "_", "/")) for line in text.split("\n")[:-1])
+
+
+def _occurrences(text: str, key: str) -> list[int]:
+    found = []
+    index = text.find(key)
+    while index >= 0:
+        found.append(index)
+        index = text.find(key, index + 1)
+    return found
+
+
+def _is_boundary(char: str) -> bool:
+    return char.isspace() or char in _BOUNDARY_MARKS
+
+
+def _url_in_word(word: str) -> str | None:
+    """The URL a word holds: from its first URL start (not inside a longer word), or a pages host."""
+    lowered = word.lower()
+    starts = [i for i in (lowered.find(prefix) for prefix in _URL_STARTS) if i >= 0]
+    if starts:
+        start = min(starts)
+        if start == 0 or not lowered[start - 1].isalnum():
+            return word[start:]
+        return None
+    if any(host in lowered for host in _PAGES_HOSTS):
+        return word.lstrip("([:;,")
+    return None
 
 
 def _strip_edges(url: str) -> str:

@@ -39,29 +39,46 @@ _METRIC_KEYS_CASED = ("AP", "EM", "IS", "PQ", "WER", "CER", "EER", "MAE", "MSE",
 
 
 def _may_name_metric(sentence: str) -> bool:
-    lowered = sentence.lower()
-    return any(key in lowered for key in _METRIC_KEYS) or any(key in sentence for key in _METRIC_KEYS_CASED)
+    return _holds_any(sentence.lower(), _METRIC_KEYS) or _holds_any(sentence, _METRIC_KEYS_CASED)
 
 
+def _holds_any(text: str, keys: tuple[str, ...]) -> bool:
+    for key in keys:  # noqa: SIM110 (a loop: cheaper than any() over a generator)
+        if key in text:
+            return True
+    return False
+
+
+# Words first (most tokens are words), their inner marks unrolled: twice as fast as the plain
+# alternation `(?:[\w@^'+]|[-:](?=\w)|...)*`, with the same tokens.
 _TOKEN = re.compile(
-    r"(?P<num>(?<![\w.@])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\w.@])\d+(?:\.\d+)?)"
-    r"|(?P<word>[^\W\d_](?:[\w@^'+]|[-:](?=\w)|\.(?=\d)|/(?=[A-Za-z]\w*@))*)"
+    r"(?P<word>[^\W\d_][\w@^'+]*(?:(?:[-:](?=\w)|\.(?=\d)|/(?=[A-Za-z]\w*@))[\w@^'+]*)*)"
+    r"|(?P<num>(?<![\w.@])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\w.@])\d+(?:\.\d+)?)"
     r"|(?P<pct>\\?%)"
     r"|(?P<other>\S)"
 )
-_DECIMAL = re.compile(r"\d\.\d")
-_CANDIDATE = re.compile(r"%|\d\.\d")
+# A regex that starts with a literal scans fast; "\d\.\d" would test every character.
+_DOT_DIGIT = re.compile(r"\.\d")
+_NEAR_BEFORE = 60
+_NEAR_AFTER = 60
+_SHARED_WINDOW = 20  # a candidate this close after a window read shares its answer
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z(\[\"'$\\])")
 
 # Metric head words: the last word of a metric phrase ("box AP", "top-1 accuracy", "F1 score").
 _HEAD = re.compile(
     r"^(?:top-?\d+(?:-?acc(?:uracy)?|-?err(?:or)?)?|top\d+-acc|acc(?:uracy|uracies)?|errors?|err|"
-    r"\w*AP(?:_?\w{0,4}|\^\w+|@[\d.:]+)?|mIoU|mIOU|IoU|mAcc|FID(?:-\w+)?|FVD|KID|BLEU(?:-\d)?|sacreBLEU|"
-    r"ROUGE(?:-\w+)?|METEOR|CIDEr(?:-D)?|SPICE|F1(?:-score|-measure)?|F-score|F-measure|F_1|EM|WER|WERs|CER|EER|"
+    r"mIoU|mIOU|IoU|mAcc|FID(?:-\w+)?|FVD|KID|BLEU(?:-\d)?|sacreBLEU|"
+    r"ROUGE(?:-\w+)?|METEOR|CIDEr(?:-D)?|SPICE|F1(?:-scores?|-measures?)?|F-scores?|F-measures?|F_1|EM|WER|WERs|CER|EER|"
     r"PSNR|SSIM|LPIPS|perplexity|perplexities|PPL|pass@\d+|Pass@\d+|R@\d+|Recall@\d+|recall|precision|"
     r"AUC|AUROC|ROC-AUC|AUPRC|Dice|DSC|mDice|nDCG(?:@\d+)?|NDCG(?:@\d+)?|MRR|MAP|rate|score|scores|IS|PQ|"
-    r"MAE|RMSE|MSE|TEDS|bits/dim|BPC|bpd|Acc@\d|HNS|OA|mAP[\w@.:]*|return)$",
+    r"MAE|RMSE|MSE|TEDS|bits/dim|BPC|bpd|Acc@\d|HNS|OA|return)$",
     re.I,
+)
+# The AP family, with its case: "mAP", "box AP", "AP50", "APbox" (not "Synapse", "mapping", "apply").
+_AP_HEAD = re.compile(r"^(?:[A-Za-z]{0,4}AP(?:_?\w{0,4}|\^\w+|@[\d.:-]+)?|mAP[\w@.:-]*)$")
+# "macro-F1", "micro-F1", "weighted-F1": F1 and its kin with an averaging prefix.
+_AVERAGED_HEAD = re.compile(
+    r"^(?:macro|micro|weighted|balanced)-(?:F1|AUC|AUROC|accuracy|recall|precision)$", re.I
 )
 # Heads whose bare lowercase spelling is an ordinary English word (need an uppercase form).
 _CASE_SENSITIVE_HEADS = {"is", "em", "oa", "map", "pq", "rate", "return"}
@@ -115,7 +132,16 @@ _SPLIT_WORDS = {
     "hard", "easy", "verified", "lite", "diamond", "mini", "full", "set", "split",
 }  # fmt: skip
 # "AI-assisted", "LLM-based", "GPU-accelerated": descriptions, not names.
-_DESCRIPTIVE = re.compile(r"^[A-Z0-9]+-[a-z]{3,}$")
+_DESCRIPTIVE = re.compile(
+    r"^[A-Z0-9]+-[a-z]{2,}(?:ed|en|ing|ive|able|ible|al|ic|ful|less|ous|wise|aware|based|free|like|level|scale|"
+    r"specific|centric|agnostic|friendly|native|intensive|grained|style|only|shot)$"
+)
+# Model families: "on LLaMA-7B", "on Qwen2.5-7B" name the model evaluated, not a dataset.
+_MODEL_NAME = re.compile(
+    r"^(?:llama|qwen|mistral|mixtral|gpt|gemma|phi-?\d|deepseek|vicuna|bloom|falcon|bert|roberta|deberta|"
+    r"t5|vit|deit|resnet|swin|claude|gemini|internvl|llava|yolo|opt-\d)[\w.-]*$",
+    re.I,
+)
 # Capitalised words that can continue a name they cannot start: "SemEval 2025 Task 5".
 _NAME_PARTS = {"task", "track", "subtask", "challenge", "benchmark", "dataset"}
 # Capitalised words that never start a dataset name.
@@ -149,14 +175,37 @@ _TRAINING_WORDS = {
 }  # fmt: skip
 _VAGUE_REFERENCE = re.compile(
     r"\b(?:these|those|our|both|all|several|multiple|various|the)\s+(?:\w+\s+){0,2}(?:benchmarks|datasets|tasks|topics|settings)\b"
+    r"|\b(?:our|an?)\s+(?:[\w-]+\s+){0,3}(?:dataset|benchmark|corpus)\b"  # "on our proposed ... dataset"
     r"|\bunseen\b",
     re.I,
 )
 _BASELINE_SUBJECT = re.compile(
     r"\b(?:previous|prior|existing|baselines?|competitors?|counterparts?|conventional|vanilla|"
-    r"original|teacher|closed-source|open-source\s+models|frontier|best\s+model|gpt-4o?|human)\b",
+    r"original|teacher|closed-source|open-source\s+models|frontier|best\s+model|gpt-4o?|human|"
+    # evaluated models, not the paper's own: "state-of-the-art LLMs achieve", "Gemini-3-Pro achieves"
+    r"(?:state[- ]of[- ]the[- ]art|sota|leading|commercial|proprietary|open-weight|standard|off-the-shelf)"
+    r"\s+(?:[\w-]+\s+){0,2}(?:llms|mllms|vlms|models|systems|agents|methods|approaches)|llms|mllms|vlms|"
+    r"(?:gpt|gemini|claude|grok|llama|qwen|deepseek|mistral)[\w.-]*)\b",
     re.I,
 )
+
+
+_DECLINE = re.compile(
+    r"^(?:drops?|dropped|dropping|falls?|fell|falling|declines?|declined|declining|degrades?|degraded|"
+    r"deteriorates?|deteriorated|plummets?|plummeted|collapses?|collapsed)$",
+    re.I,
+)
+_LOWER_IS_BETTER = re.compile(
+    r"^(?:errors?|err|WERs?|CER|EER|FID(?:-\w+)?|FVD|KID|perplexit(?:y|ies)|PPL|MAE|RMSE|MSE|loss|LPIPS|bpd|BPC|"
+    r"bits/dim)$",
+    re.I,
+)
+
+
+_DELTA_NOUNS = {
+    "increase", "increases", "decrease", "decreases", "improvement", "improvements", "gain", "gains",
+    "reduction", "reductions", "drop", "drops", "boost", "boosts",
+}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -179,26 +228,71 @@ class _Dataset:
 
 def find_results(text: str, aliases: Aliases | None = None) -> tuple[ReportedResult, ...]:
     """Absolute scores the text reports for its own method, with dataset and metric as written."""
-    # Cheap test first (this runs on every imported paper): a score is a percentage or a decimal.
-    if not text or ("%" not in text and _DECIMAL.search(text) is None):
+    # Cheap tests first (this runs on every imported paper): a score is a percentage or a
+    # decimal, and a metric word sits near it. Only the sentences of such numbers are read.
+    positions = _near_metric(text, _candidates(text)) if text else []
+    if not positions:
         return ()
     table = aliases if aliases is not None else default_aliases()
     abstract = _Abstract(text, table)
     found: list[ReportedResult] = []
     seen: set[tuple[str, str, float]] = set()
     starts = [start for start, _ in abstract.sentences]
-    candidates = sorted({bisect_right(starts, match.start()) - 1 for match in _CANDIDATE.finditer(text)})
+    candidates = sorted({bisect_right(starts, position) - 1 for position in positions})
     for index in candidates:
-        start, end = abstract.sentences[index]
-        if not _may_name_metric(text[start:end]):
-            continue
-        tokens, datasets = abstract.parsed(index)
-        for result in _sentence_results(text, tokens, datasets, abstract, index, table):
+        tokens = abstract.tokens(index)
+        for result in _sentence_results(text, tokens, abstract, index, table):
             key = (table.dataset(result.dataset), table.metric(result.metric).name, result.value)
             if key not in seen:
                 seen.add(key)
                 found.append(result)
     return tuple(found)
+
+
+def _candidates(text: str) -> list[int]:
+    """Where the text may give a score: its "%" signs and decimal numbers (at the digit before the point)."""
+    found = []
+    index = text.find("%")
+    while index >= 0:
+        found.append(index)
+        index = text.find("%", index + 1)
+    for match in _DOT_DIGIT.finditer(text):
+        start = match.start()
+        if start and text[start - 1].isdigit():
+            found.append(start - 1)
+    return found
+
+
+# An acronym defined after a plain lowercase word names a term, not a dataset: "Parkinson's
+# disease (PD)", "deep learning (DL)" (datasets are defined by names: "Geriatric Depression Scale").
+_PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9-]*)\)")  # led by a literal: scans fast
+_PLAIN_WORD = re.compile(r"[a-z][a-z'-]+")
+
+
+def _term_acronyms(text: str) -> set[str]:
+    terms = set()
+    for match in _PAREN_ACRONYM.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        if before[-1:].isspace():
+            words = before.split()
+            if words and _PLAIN_WORD.fullmatch(words[-1]):
+                terms.add(match.group(1))
+    return terms
+
+
+def _near_metric(text: str, candidates: list[int]) -> list[int]:
+    """The candidates with a metric word near them; a candidate close after one whose window
+    was read shares its answer ("82.8%, 84.2%, and 84.6% top-1")."""
+    found: list[int] = []
+    last_read = -_NEAR_AFTER
+    holds = False
+    for position in sorted(candidates):
+        if position - last_read > _SHARED_WINDOW:
+            last_read = position
+            holds = _may_name_metric(text[max(0, position - _NEAR_BEFORE) : position + _NEAR_AFTER])
+        if holds:
+            found.append(position)
+    return found
 
 
 class _Abstract:
@@ -208,20 +302,35 @@ class _Abstract:
         self.text = text
         self.table = table
         self.sentences = _sentences(text)
-        self._parsed: dict[int, tuple[list[_Token], list[_Dataset]]] = {}
+        self._tokens: dict[int, list[_Token]] = {}
+        self._datasets: dict[int, list[_Dataset]] = {}
         self._only: str | bool | None = False  # False: not computed yet
+        self._terms: set[str] | None = None
 
-    def parsed(self, index: int) -> tuple[list[_Token], list[_Dataset]]:
-        if index not in self._parsed:
+    def tokens(self, index: int) -> list[_Token]:
+        tokens = self._tokens.get(index)
+        if tokens is None:
             start, end = self.sentences[index]
-            tokens = _tokens(self.text, start, end)
-            self._parsed[index] = (tokens, _datasets_in(tokens, self.table))
-        return self._parsed[index]
+            tokens = self._tokens[index] = _tokens(self.text, start, end)
+        return tokens
+
+    def datasets(self, index: int) -> list[_Dataset]:
+        """The datasets a sentence names (found only when one of its numbers has a metric)."""
+        datasets = self._datasets.get(index)
+        if datasets is None:
+            datasets = self._datasets[index] = _datasets_in(self.tokens(index), self.table)
+            if datasets:
+                if self._terms is None:
+                    self._terms = _term_acronyms(self.text)
+                for dataset in datasets:
+                    if dataset.name in self._terms:
+                        dataset.strong = False
+        return datasets
 
     def previous_datasets(self, index: int) -> list[_Dataset]:
         """The datasets of the nearest earlier sentence that names any."""
         for earlier in range(index - 1, -1, -1):
-            datasets = self.parsed(earlier)[1]
+            datasets = self.datasets(earlier)
             if datasets:
                 return datasets
         return []
@@ -231,9 +340,11 @@ class _Abstract:
         if self._only is False:
             names: dict[str, None] = {}
             for index in range(len(self.sentences)):
-                for dataset in self.parsed(index)[1]:
+                for dataset in self.datasets(index):
                     if dataset.strong and not dataset.training:
                         names.setdefault(self.table.dataset(dataset.name))
+                if len(names) > 1:
+                    break  # two already: the rest need not be read
             self._only = next(iter(names)) if len(names) == 1 else None
         return self._only if isinstance(self._only, str) else None
 
@@ -258,8 +369,11 @@ def _tokens(text: str, start: int, end: int) -> list[_Token]:
 
 
 def _is_head(token: _Token) -> bool:
-    if token.kind != "word" or not _HEAD.match(token.text):
+    if token.kind != "word":
         return False
+    if not _HEAD.match(token.text):
+        text = token.text
+        return bool(("AP" in text and _AP_HEAD.match(text)) or ("-" in text and _AVERAGED_HEAD.match(text)))
     lowered = token.text.lower()
     if lowered in _CASE_SENSITIVE_HEADS:
         if lowered in ("rate", "return"):
@@ -306,7 +420,7 @@ def _dataset_at(tokens: list[_Token], index: int, table: Aliases) -> tuple[str, 
     i = index
     if i < len(tokens) and tokens[i].text.lower() in ("the", "a"):
         i += 1
-    if i >= len(tokens) or not _name_like(tokens[i], table):
+    if i >= len(tokens) or not _name_like(tokens[i], table) or _MODEL_NAME.match(tokens[i].text):
         return None
     first = i
     last = i
@@ -383,10 +497,87 @@ def _dataset_list_at(tokens: list[_Token], index: int, table: Aliases) -> list[_
             if j < len(tokens) and tokens[j].text.lower() in ("the",):
                 j += 1
             if j < len(tokens) and _name_like(tokens[j], table):
+                following = _dataset_at(tokens, j, table)
+                if (
+                    following is not None
+                    and following[3] < len(tokens)
+                    and _VERBS.match(tokens[following[3]].text)
+                ):
+                    break  # the subject of the next clause
                 i = j
                 continue
         break
     return found
+
+
+# Lowercase words that may follow a dataset's name; any other plain word after a name makes the
+# name a modifier ("in PD patients", "in the GRASP taxonomy", "Round 3 invitation quota"),
+# too weak for a result that names no dataset of its own.
+_NAME_FOLLOWERS = {
+    "and", "or", "with", "while", "using", "to", "by", "for", "in", "on", "at", "of", "as", "from", "via",
+    "than", "which", "that", "where", "when", "whereas", "is", "are", "was", "were", "has", "have", "had",
+    "be", "but", "without", "after", "before", "through", "within", "among", "into", "across", "over",
+    "under", "respectively", "both", "all", "its", "their", "we", "our", "it", "this", "these", "compared",
+    "dataset", "datasets", "benchmark", "benchmarks", "corpus", "corpora", "suite", "leaderboard",
+    "challenge", "task", "tasks", "data", "database", "collection", "subset", "subsets", "setting",
+    "settings", "classification", "detection", "segmentation", "recognition", "retrieval", "generation",
+    "translation", "captioning", "tracking", "estimation", "prediction", "evaluation", "experiments",
+    "images", "scenes", "domain", "track", "leaderboards", "demonstrate", "show", "shows", "reveal",
+}  # fmt: skip
+
+
+_TASK_NOUNS = {
+    "classification", "detection", "segmentation", "recognition", "retrieval", "generation", "translation",
+    "captioning", "tracking", "estimation", "prediction", "answering", "reasoning", "understanding",
+}  # fmt: skip
+
+
+_DATA_NOUNS = {"dataset", "datasets", "benchmark", "benchmarks", "corpus", "set", "split", "series", "suite"}
+
+
+def _modifies_noun(tokens: list[_Token], end: int) -> bool:
+    """Whether the word after a name (ending at offset `end`) is a plain noun it modifies."""
+    for index, token in enumerate(tokens):
+        if token.start >= end:
+            word = token.text
+            if (
+                token.kind != "word"
+                or not word.islower()
+                or word in _NAME_FOLLOWERS
+                or word in _SPLIT_WORDS
+                or _VERBS.match(word)
+                or _is_head(token)
+            ):
+                return False
+            # "COCO object detection", "URPC2019 underwater dataset", "EgoSchema blind test set":
+            # a task or a dataset word a few words on, not a modified noun
+            return not any(
+                t.text in _TASK_NOUNS or t.text in _DATA_NOUNS for t in tokens[index + 1 : index + 4]
+            )
+    return False
+
+
+_APPOSITIVE_ENDS = {
+    "of", "with", "for", "on", "in", "that", "which", "to", "from", "by", "where", "and", "or", ",", ";", ".",
+    ":", "(", ")", "using", "covering", "containing", "comprising", "spanning",
+}  # fmt: skip
+
+
+def _introduced_dataset(tokens: list[_Token], index: int, table: Aliases) -> _Dataset | None:
+    """A name that an appositive calls a dataset: "BigTok, the first expert-annotated multimodal
+    dataset of ...", "ReMMDBench, a real-world ... benchmark with 500 samples"."""
+    parsed = _dataset_at(tokens, index, table)
+    if parsed is None or parsed[3] + 1 >= len(tokens) or tokens[parsed[3]].text != ",":
+        return None
+    if tokens[parsed[3] + 1].text.lower() not in ("a", "an", "the", "our"):
+        return None
+    for token in tokens[parsed[3] + 2 : parsed[3] + 12]:
+        word = token.text.lower()
+        if word in ("dataset", "benchmark", "corpus"):
+            return _Dataset(parsed[0], parsed[1], parsed[2], index)
+        if word in _APPOSITIVE_ENDS:
+            break
+    return None
 
 
 def _datasets_in(tokens: list[_Token], table: Aliases) -> list[_Dataset]:
@@ -396,12 +587,26 @@ def _datasets_in(tokens: list[_Token], table: Aliases) -> list[_Dataset]:
     for i, token in enumerate(tokens):
         if token.kind == "word" and token.text.lower() in _DATASET_PREPOSITIONS and i + 1 < len(tokens):
             training = i > 0 and tokens[i - 1].text.lower() in _TRAINING_WORDS
-            for dataset in _dataset_list_at(tokens, i + 1, table):
+            listed = _dataset_list_at(tokens, i + 1, table)
+            modifier = bool(listed) and _modifies_noun(tokens, listed[-1].end)
+            for dataset in listed:
                 dataset.token = i + 1
                 dataset.training = training
-                dataset.strong = _strong_name(dataset.name, table)
+                dataset.strong = _strong_name(dataset.name, table) and not modifier
                 found.append(dataset)
                 covered.update(range(dataset.start, dataset.end))
+    # "NAME, a/an/the/our ... dataset": the name a few tokens before such a comma
+    for comma in range(1, len(tokens) - 1):
+        if tokens[comma].text != "," or tokens[comma + 1].text.lower() not in ("a", "an", "the", "our"):
+            continue
+        for i in range(max(0, comma - 6), comma):
+            token = tokens[i]
+            if token.kind == "word" and token.start not in covered and _name_like(token, table):
+                introduced = _introduced_dataset(tokens, i, table)
+                if introduced is not None:
+                    found.append(introduced)
+                    covered.update(range(introduced.start, introduced.end))
+                    break
     for i, token in enumerate(tokens):
         if (
             token.kind == "word"
@@ -428,7 +633,6 @@ class _Value:
 def _sentence_results(
     text: str,
     tokens: list[_Token],
-    datasets: list[_Dataset],
     abstract: _Abstract,
     sentence_index: int,
     table: Aliases,
@@ -471,7 +675,7 @@ def _sentence_results(
             after if metric_first or coordinated else metric_end,
             metric_start,
             metric_end,
-            datasets,
+            abstract.datasets(sentence_index),
             abstract,
             sentence_index,
             sentence_datasets,
@@ -626,6 +830,9 @@ def _metric_before(tokens: list[_Token], index: int) -> tuple[str, int, int] | N
             and _is_head(tokens[i - 1])
         ):
             i -= 1
+        # "Word Error Rate (WER) of 1.27": the abbreviation in brackets names the metric
+        if i >= 2 and tokens[i].text == ")" and tokens[i - 2].text == "(" and _is_head(tokens[i - 1]):
+            i -= 1
     if i < 0 or not _is_head(tokens[i]):
         return None
     if i == index - 1 and tokens[i].text.lower() in ("score", "rate", "scores"):
@@ -740,8 +947,34 @@ def _not_a_score(
             )
         ):
             return True
+    # "(0.88 vs. 0.61 AUC ...)": the number after "vs." is the baseline's.
+    if (
+        before is not None
+        and before.text == "."
+        and first >= 2
+        and tokens[first - 2].text.lower() in ("vs", "versus", "v.s")
+    ):
+        return True
     if metric_first:
         _, m_start, m_end = metric
+        # "an average increase in the area under the curve (AUC) of 1.2%": a delta
+        for j in range(max(0, m_start - 8), m_start - 1):
+            if (
+                tokens[j].text.lower() in _DELTA_NOUNS
+                and tokens[j + 1].text.lower() in ("in", "of")
+                and not any(t.kind == "num" for t in tokens[j:m_start])
+            ):
+                return True
+        # "a maximum F1 score of 8.97", "at most 61.2% F1": bounds, not scores
+        if m_start >= 1 and (
+            tokens[m_start - 1].text.lower() in ("maximum", "max", "minimum", "min", "peak")
+            or (
+                m_start >= 2
+                and tokens[m_start - 1].text.lower() == "most"
+                and tokens[m_start - 2].text.lower() == "at"
+            )
+        ):
+            return True
         for token in tokens[m_start:first]:
             if token.text.lower() in (
                 "improvement",
@@ -776,6 +1009,8 @@ def _not_a_score(
     k = look
     while k < len(tokens) and k < look + 8:
         t = tokens[k]
+        if t.text == "," and k + 1 < len(tokens) and tokens[k + 1].text.endswith("ing"):
+            break  # ", improving over the baseline by ...": a new clause, about another number
         if (
             t.kind in ("num", "pct")
             or _is_head(t)
@@ -788,6 +1023,8 @@ def _not_a_score(
             return True
         break
     for token in tokens[look : look + 2]:
+        if token.text == ",":
+            break
         if _DELTA_AFTER.match(token.text) and token.text.lower() not in ("over",):
             return True
         if (
@@ -809,6 +1046,14 @@ def _not_a_score(
                     r"\bas\s+(?:fast|good|accurate)\s+as\b|\bthan\b|\bcompared\b|\bvs\b", window, re.I
                 ):
                     return True
+                # "outperforms the method of Delplanque (0.934 AP on ...)": the beaten one's number
+                # (not "outperforms X by 2.5% (83.3% vs. 80.8%)", where the bracket follows the gap)
+                if (
+                    j > 0
+                    and tokens[j - 1].kind == "word"
+                    and re.search(r"\b(?:outperform|surpass|beat|exceed)\w*\b", window, re.I)
+                ):
+                    return True
                 break
             depth -= 1
     # A range: "67.2% to 80.0%", "98-99%".
@@ -827,6 +1072,13 @@ def _not_a_score(
         and first - clause_start < 14
     ):
         clause_start -= 1
+    # "performance drops significantly on L3 to Pass@1 = 49.4%": a weakness shown, not a score
+    # claimed (unless the metric is one where lower is better: "WER drops to 2.1%")
+    _, m_start, m_end = metric
+    if any(_DECLINE.match(t.text) for t in tokens[clause_start:first]) and not any(
+        _LOWER_IS_BETTER.match(t.text) for t in tokens[m_start:m_end]
+    ):
+        return True
     verb = next((j for j in range(clause_start, first) if _VERBS.match(tokens[j].text)), first)
     subject = " ".join(t.text for t in tokens[clause_start:verb])
     return bool(_BASELINE_SUBJECT.search(subject)) and not re.search(
@@ -846,13 +1098,31 @@ def _improvement_before_from(tokens: list[_Token], index: int) -> bool:
     """ "improves the accuracy of ResNet-50 from 35.6% to 46.7%" (a result) and not "accuracy from
     67.2% to 80.0% on ImageNet from 60M to 800M FLOPs" (a range over models)."""
     for j in range(index - 1, max(-1, index - 16), -1):
-        if tokens[j].text in (".", ";"):
-            return False
+        if tokens[j].text in (".", ";") or tokens[j].text.lower() in (
+            "ranging",
+            "range",
+            "ranges",
+            "between",
+        ):
+            return False  # "gains ranging from 5.24 to 10.94": a range
+        if (
+            j > 0
+            and _is_head(tokens[j - 1])
+            and tokens[j].text.lower().rstrip("s") in ("gain", "increase", "boost")
+        ):
+            continue  # "accuracy gains": a noun, not the verb of an improvement
         if _DELTA_VERB.match(tokens[j].text) or tokens[j].text.lower() in (
             "enhances",
             "pushes",
             "elevates",
             "elevating",
+            "rising",
+            "rises",
+            "rose",
+            "climbing",
+            "climbs",
+            "jumping",
+            "jumps",
         ):
             return True
     return False
@@ -927,8 +1197,12 @@ def _datasets_for(
                 return [(d.name, d.start, d.end) for d in found]
             if word == "on":
                 break
+            if any(t.kind == "num" for t in tokens[i + 1 : i + 5]):
+                break  # "94.8% for depression and 96.2% for PTSD": what follows is another number's
         elif (
             (word in ("and", ",", "/") and any(t.kind == "num" for t in tokens[i + 1 : i + 6]))
+            # "an IS of 13.7 and 12.8, and an FID of 52.3 and 60.3, on COCO and Visual Genome"
+            or (word == "," and i + 1 < len(tokens) and tokens[i + 1].text.lower() in ("on", "across"))
             or word in ("a", "an", "of", "respectively")
             or token.kind in ("num", "pct")
             or _is_head(token)
@@ -990,7 +1264,7 @@ def _datasets_for(
     if strong_earlier:
         d = strong_earlier[-1]
         return [(d.name, d.start, d.end)]
-    if any(d.start >= tokens[first].start for d in datasets) or any(d.training for d in datasets):
+    if earlier or any(d.start >= tokens[first].start for d in datasets) or any(d.training for d in datasets):
         return []  # the sentence names another dataset for something else: too loose to tie
     if _VAGUE_REFERENCE.search(" ".join(t.text for t in tokens)):
         return []  # "on these benchmarks", "on our dataset": named elsewhere, if at all
