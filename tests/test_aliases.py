@@ -47,6 +47,12 @@ def test_dataset(written: str, canonical: str) -> None:
     ("written", "metric"),
     [
         ("top-1 acc", Metric("Top-1 Accuracy", "%", True)),
+        # A dataset, praise or the task before a metric is not another metric; zero-shot is.
+        ("ImageNet-1K top-1 accuracy", Metric("Top-1 Accuracy", "%", True)),
+        ("state-of-the-art top-1 error", Metric("Top-1 Error", "%", False)),
+        ("semantic segmentation mIoU", Metric("mIoU", "%", True)),
+        ("mAP bbAP", Metric("Box AP", "", True)),
+        ("impressive zero-shot top-1 accuracy", Metric("zero-shot top-1 accuracy", "%", True)),
         ("Top1-acc", Metric("Top-1 Accuracy", "%", True)),
         ("top-1 accuracy", Metric("Top-1 Accuracy", "%", True)),
         ("box AP", Metric("Box AP", "", True)),

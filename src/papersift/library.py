@@ -81,7 +81,7 @@ from papersift.store import Store, open_store
 INGEST_BATCH = 2000
 # Raise when `papersift.extract` finds more or other things: the library re-reads every paper's
 # code links and results once (`refresh_extraction`), without an import.
-EXTRACTION_VERSION = "2"
+EXTRACTION_VERSION = "3"
 SearchMode = Literal["hybrid", "semantic", "keyword"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "semantic", "keyword")
 ProgressCallback = Callable[[str, int], None]  # (origin, records read so far in it)

@@ -64,6 +64,18 @@ _LOWER_IS_BETTER = re.compile(
 _PERCENT_LIKE = re.compile(r"acc|error|rate|precision|recall|\bf1\b|iou|dice|\bwer\b|\bcer\b|pass@", re.I)
 
 
+# Words that may precede a metric without changing what it measures ("zero-shot" and "few-shot"
+# do change it, so they stay).
+_METRIC_QUALIFIERS = frozenset(
+    {
+        "impressive", "state-of-the-art", "sota", "new", "best", "strong", "competitive", "remarkable",
+        "excellent", "superior", "leading", "record", "overall", "final", "reported", "classification",
+        "image", "object", "semantic", "segmentation", "recognition", "validation", "val",
+        "test", "benchmark",
+    }
+)  # fmt: skip
+
+
 def alias_key(written: str) -> str:
     """The matching key of a name: case and punctuation ignored ("Top1-acc" == "top-1 ACC")."""
     return _NON_ALNUM.sub("", written.casefold())
@@ -166,6 +178,17 @@ class Aliases:
         known = self._metrics.get(alias_key(name))
         if known is not None:
             return known
+        # "ImageNet top-1 accuracy", "state-of-the-art top-1 error", "semantic segmentation mIoU":
+        # a dataset, praise or the task before a metric does not make another metric.
+        words = name.split()
+        while len(words) > 1 and (
+            words[0].casefold() in _METRIC_QUALIFIERS or alias_key(words[0]) in self._datasets
+        ):
+            words = words[1:]
+            known = self._metrics.get(alias_key(" ".join(words)))
+            if known is not None:
+                return known
+        name = " ".join(words)
         unit = "%" if percent or _PERCENT_LIKE.search(name) else None
         return Metric(name, unit, guess_higher_is_better(name))
 

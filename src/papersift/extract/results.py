@@ -62,6 +62,7 @@ _DOT_DIGIT = re.compile(r"\.\d")
 _NEAR_BEFORE = 60
 _NEAR_AFTER = 60
 _SHARED_WINDOW = 20  # a candidate this close after a window read shares its answer
+_VERSION = re.compile(r"[Vv]\d{1,2}")  # a version written after a dataset's name ("V2")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z(\[\"'$\\])")
 
 # Metric head words: the last word of a metric phrase ("box AP", "top-1 accuracy", "F1 score").
@@ -480,9 +481,14 @@ def _dataset_list_at(tokens: list[_Token], index: int, table: Aliases) -> list[_
         # "Kinetics-400/600", "CIFAR10/100", "ImageNet-1K / ImageNet-1K-V2"
         while i + 1 < len(tokens) and tokens[i].text == "/":
             nxt = tokens[i + 1]
+            last_word = name.rsplit(None, 1)
             if nxt.kind == "num":
                 stem = re.sub(r"\d+$", "", name)
                 found.append(_Dataset(stem + nxt.text, start, nxt.end, index))
+                i += 2
+            elif len(last_word) == 2 and _VERSION.fullmatch(last_word[1]) and _VERSION.fullmatch(nxt.text):
+                # "Something-Something V1/V2": the second is the first's name with another version
+                found.append(_Dataset(f"{last_word[0]} {nxt.text}", start, nxt.end, index))
                 i += 2
             else:
                 parsed = _dataset_at(tokens, i + 1, table)
