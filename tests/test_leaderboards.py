@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import CliRun
 
+from conftest import CliRun
 from papersift import Library
 from papersift.errors import PaperNotFound
 from papersift.library import EXTRACTION_VERSION

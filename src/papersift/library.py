@@ -900,7 +900,7 @@ class Library:
         extracted = self.store.extracted_results(pairs)
         curated = self.store.curated_results(pairs)
         papers = self.store.papers_by_pk(
-            sorted({row[0] for row in extracted} | {row.pk for row in curated if row.pk is not None})
+            sorted({row[0] for row in extracted} | {pk for pk, _row in curated if pk is not None})
         )
         candidates = [
             boards.Candidate(
@@ -915,8 +915,8 @@ class Library:
             )
             for pk, _dataset, _metric, value, text, model in extracted
         ]
-        for row in curated:
-            paper = papers.get(row.pk) if row.pk is not None else None
+        for pk, row in curated:
+            paper = papers.get(pk) if pk is not None else None
             published = (
                 paper.published if paper else (date.fromisoformat(row.published) if row.published else None)
             )

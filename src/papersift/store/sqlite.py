@@ -47,22 +47,6 @@ class UserRow:
 
 
 @dataclass(frozen=True, slots=True)
-class CuratedResultRow:
-    """A result from the Papers with Code archive; `pk` is its paper's, when the library has it."""
-
-    arxiv_id: str | None
-    pk: int | None
-    paper_title: str
-    paper_url: str | None
-    dataset: str
-    metric: str
-    value: float
-    value_text: str
-    model: str | None
-    published: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class StoredPaper:
     pk: int
     paper: Paper
@@ -857,29 +841,20 @@ class SQLiteStore:
             ).fetchall()
         return found
 
-    def curated_results(self, pairs: Sequence[tuple[str, str]]) -> list[CuratedResultRow]:
-        """Curated results of these (dataset, metric) as written, with the pk of their paper if known."""
-        found: list[CuratedResultRow] = []
+    def curated_results(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[int | None, CuratedResult]]:
+        """Curated results of these (dataset, metric) as written, each with its paper's pk if known."""
+        found: list[tuple[int | None, CuratedResult]] = []
         for chunk in _chunks(list(pairs), _MAX_VARIABLES // 2):
             marks = ", ".join("(?, ?)" for _ in chunk)
             rows = self._db.execute(
-                "SELECT c.arxiv_id, p.pk, c.paper_title, c.paper_url, c.dataset, c.metric, c.value, "
+                "SELECT p.pk, c.arxiv_id, c.paper_title, c.paper_url, c.task, c.dataset, c.metric, c.value, "
                 "c.value_text, c.model, c.published FROM curated_results AS c "
                 "LEFT JOIN papers AS p ON p.arxiv_id = c.arxiv_id "
                 f"WHERE (c.dataset, c.metric) IN (VALUES {marks})",
                 [value for pair in chunk for value in pair],
             )
-            found += [CuratedResultRow(*row) for row in rows]
+            found += [(row[0], CuratedResult(*row[1:])) for row in rows]
         return found
-
-    def curated_results_of(self, arxiv_id: str) -> list[CuratedResultRow]:
-        rows = self._db.execute(
-            "SELECT c.arxiv_id, p.pk, c.paper_title, c.paper_url, c.dataset, c.metric, c.value, "
-            "c.value_text, c.model, c.published FROM curated_results AS c "
-            "LEFT JOIN papers AS p ON p.arxiv_id = c.arxiv_id WHERE c.arxiv_id = ? ORDER BY c.id",
-            (arxiv_id,),
-        )
-        return [CuratedResultRow(*row) for row in rows]
 
     def save_curated(
         self, code_links: Sequence[tuple[str, str, bool]], results: Sequence[CuratedResult]

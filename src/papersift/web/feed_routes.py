@@ -33,7 +33,7 @@ from papersift.records import Hit, Paper
 from papersift.search.tokens import words
 from papersift.settings import setting
 from papersift.syndication import FeedKind, render
-from papersift.web.render import category_name, path_part
+from papersift.web.render import category_name, parse_flag, path_part
 from papersift.web.security import get_library
 
 router = APIRouter(include_in_schema=False)
@@ -76,12 +76,10 @@ def _day(value: str, name: str) -> date | None:
 
 
 def _flag(value: str, name: str) -> bool:
-    choice = value.strip().lower()
-    if choice in ("", "0", "false", "off", "no"):
-        return False
-    if choice in ("1", "true", "on", "yes"):
-        return True
-    raise _bad(f"{name} must be 1 or 0")
+    flag = parse_flag(value)
+    if flag is None:
+        raise _bad(f"{name} must be 1 or 0")
+    return flag
 
 
 def _mode(value: str) -> SearchMode:

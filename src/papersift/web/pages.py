@@ -25,7 +25,7 @@ from papersift.leaderboards import BoardSummary
 from papersift.library import SEARCH_MODES, Library
 from papersift.records import Paper, ReportedResult
 from papersift.search.tokens import words
-from papersift.web.render import leaderboard_path, paper_path, path_part
+from papersift.web.render import leaderboard_path, paper_path, parse_flag, path_part
 from papersift.web.security import SESSION_COOKIE, current_user, get_library
 from papersift.web.templating import page
 
@@ -75,13 +75,10 @@ def _choice(value: str, choices: tuple[str, ...], name: str) -> str:
 
 
 def _flag(value: str, name: str) -> bool:
-    """A checkbox or a toggle: absent, empty or 0 is off; 1 (what the forms send), on, true is on."""
-    choice = value.strip().lower()
-    if choice in ("", "0", "false", "off", "no"):
-        return False
-    if choice in ("1", "true", "on", "yes"):
-        return True
-    raise _bad(f"{name} must be 1 or 0")
+    flag = parse_flag(value)
+    if flag is None:
+        raise _bad(f"{name} must be 1 or 0")
+    return flag
 
 
 def _text(value: str, name: str) -> str:

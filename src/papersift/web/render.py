@@ -206,3 +206,14 @@ def excerpt(text: str, length: int = 280) -> str:
 def author_list(authors: tuple[str, ...], shown: int = 4) -> tuple[list[str], int]:
     """The first `shown` authors and how many more there are."""
     return list(authors[:shown]), max(0, len(authors) - shown)
+
+
+def parse_flag(value: str) -> bool | None:
+    """A checkbox or toggle parameter: absent, empty or 0 is off; 1 (what the forms send), on or
+    true is on; anything else None (the caller says which parameter was wrong)."""
+    choice = value.strip().lower()
+    if choice in ("", "0", "false", "off", "no"):
+        return False
+    if choice in ("1", "true", "on", "yes"):
+        return True
+    return None
