@@ -17,8 +17,11 @@ The run is `Library.send_digests` for day D with a sender that only serialises e
 as the issue says. Printed: members, subscriptions, digests sent and empty, total seconds and
 per member, and the share of the run spent composing digests vs building messages.
 
+With `--for-you`, it times members' "For you" pages (`Library.recommendations`) on the same
+library instead: the first page in a fresh process and the warm ones after it.
+
 Run:   .venv/bin/python bench/bench_digest.py --db /tmp/loadtest/arxiv75k.db [--members 10000]
-           [--scratch DIR] [--profile]
+           [--scratch DIR] [--profile] [--for-you]
        --db: a library of the crawl with embeddings (bench_semantic.py --cache builds one).
 """
 
@@ -128,11 +131,17 @@ def main() -> None:
         "--scratch", type=Path, default=Path(tempfile.gettempdir()) / "papersift-digest-bench"
     )
     parser.add_argument("--profile", action="store_true", help="print where the run's time goes")
+    parser.add_argument(
+        "--for-you", action="store_true", help="time members' For you pages instead of a digest run"
+    )
     args = parser.parse_args()
     rng = random.Random(SEED)
     path = scratch_copy(args.db, args.scratch)
     with Library.open(path, embedding_model="all-MiniLM-L6-v2") as lib:
         day, subscriptions = prepare(lib, args.members, rng)
+        if args.for_you:
+            time_for_you(lib, day)
+            return
         lib.store.prune_digests((day + timedelta(days=1)).isoformat())  # each run is a first send
         new_papers = lib.daily(day, limit=1).total
         building = 0.0
@@ -163,6 +172,25 @@ def main() -> None:
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     sys.exit(0 if seconds <= TARGET_SECONDS else 1)
+
+
+def time_for_you(lib: Library, day: object) -> None:
+    """A "For you" page (`Library.recommendations`, 30 papers over the week to `day`) for 20
+    members with 5 saved papers: the first in a fresh process, then the others (warm: the week's
+    papers' terms are cached per process)."""
+    members = [u for u in lib.accounts.users() if lib.collections(u)][:20]
+    seconds = []
+    for user in members:
+        started = time.perf_counter()
+        lib.recommendations(user, limit=30, today=day)  # type: ignore[arg-type]
+        seconds.append(time.perf_counter() - started)
+    week = lib.daily(day, period="week", limit=1).total  # type: ignore[arg-type]
+    warm = sorted(seconds[1:])
+    print(
+        f"For you over the week to {day} ({week:,} papers), {len(members)} members with saved papers: "
+        f"first {seconds[0] * 1000:.0f} ms, then median {warm[len(warm) // 2] * 1000:.0f} ms, "
+        f"max {warm[-1] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":
