@@ -78,6 +78,14 @@ def summarise(spellings: Iterable[tuple[str, str, int, int]], aliases: Aliases) 
     return sorted(boards, key=lambda b: (-b.results, b.dataset.casefold(), b.metric.casefold()))
 
 
+def matching(boards: list[BoardSummary], text: str) -> list[BoardSummary]:
+    """The boards whose dataset or metric holds `text` (case ignored); all of them for no text."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return boards
+    return [b for b in boards if wanted in b.dataset.casefold() or wanted in b.metric.casefold()]
+
+
 def spellings_of(
     spellings: Iterable[tuple[str, str, int, int]], aliases: Aliases, dataset: str, metric: str | None
 ) -> tuple[str, list[str], list[tuple[str, str]]]:

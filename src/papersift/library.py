@@ -62,7 +62,8 @@ from papersift.errors import (
     UnreadableInput,
 )
 from papersift.exports import export_lines, paper_to_json
-from papersift.extract import Aliases, find_code_links
+from papersift.extract import Aliases
+from papersift.extract.code_links import normalise_repository
 from papersift.feeds import Period, period_span, trending_score
 from papersift.findings import Findings, FindingsPipeline, PendingFindings, find, texts_of, with_findings
 from papersift.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
@@ -953,9 +954,9 @@ class Library:
                         if isinstance(row, BadRecord):
                             done.rejected.append(row)
                         elif isinstance(row, CuratedLink):
-                            found = find_code_links(row.url).code_urls
-                            if found:
-                                links.append((row.arxiv_id, found[0], row.official))
+                            repository = normalise_repository(row.url)
+                            if repository is not None:
+                                links.append((row.arxiv_id, repository, row.official))
                             else:
                                 done.rejected.append(BadRecord(origin, f"{row.url}: not a code repository"))
                         else:

@@ -53,7 +53,7 @@ from papersift.accounts import User
 from papersift.embed import ModelUnavailable
 from papersift.errors import PaperNotFound, PapersiftError
 from papersift.feeds import Period
-from papersift.leaderboards import board_json
+from papersift.leaderboards import board_json, matching
 from papersift.library import SearchMode
 from papersift.records import Paper
 from papersift.web.api_hf import (
@@ -364,10 +364,7 @@ async def leaderboards(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> BoardsOut:
     """Every leaderboard (canonical dataset and metric), most results first."""
-    boards = get_library(request).leaderboards()
-    wanted = q.strip().casefold()
-    if wanted:
-        boards = [b for b in boards if wanted in b.dataset.casefold() or wanted in b.metric.casefold()]
+    boards = matching(get_library(request).leaderboards(), q)
     return BoardsOut(
         total=len(boards),
         offset=offset,

@@ -21,7 +21,7 @@ from papersift.embed import ModelUnavailable
 from papersift.errors import AccountError, PaperNotFound, PapersiftError, TooManyAttempts
 from papersift.extract import Metric
 from papersift.feeds import PERIODS
-from papersift.leaderboards import BoardSummary
+from papersift.leaderboards import BoardSummary, matching
 from papersift.library import SEARCH_MODES, Library
 from papersift.records import Paper, ReportedResult
 from papersift.search.tokens import words
@@ -413,18 +413,12 @@ async def leaderboards(request: Request, q: str = "", page_text: str = Query("1"
     library = get_library(request)
     text = _text(q, "the filter")
     number = _page_number(page_text)
-    grouped: dict[str, DatasetBoards] = {}
     boards = library.leaderboards()
-    for board in boards:  # most results first: so are the datasets, by their biggest board
+    grouped: dict[str, DatasetBoards] = {}
+    for board in matching(boards, text):  # most results first: so are the datasets, by their biggest board
         grouped.setdefault(board.dataset, DatasetBoards(board.dataset)).boards.append(board)
     datasets = list(grouped.values())
-    if text:
-        wanted = text.casefold()
-        datasets = [
-            d
-            for d in datasets
-            if wanted in d.dataset.casefold() or any(wanted in b.metric.casefold() for b in d.boards)
-        ]
+    datasets_total = len({board.dataset for board in boards})
     offset = (number - 1) * BOARDS_SIZE
     shown = datasets[offset : offset + BOARDS_SIZE]
 
@@ -441,7 +435,7 @@ async def leaderboards(request: Request, q: str = "", page_text: str = Query("1"
         "datasets": shown,
         "matching": len(datasets),
         "boards_total": len(boards),
-        "datasets_total": len(grouped),
+        "datasets_total": datasets_total,
         "offset": offset,
         "page": number,
         "has_next": offset + BOARDS_SIZE < len(datasets),
