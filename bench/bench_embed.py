@@ -18,7 +18,8 @@ RSS; for papersift's routes: cosine to sentence-transformers' vector of the same
 and top-10 neighbour overlap (200 query papers against the N).
 
 Run:   .venv/bin/python bench/bench_embed.py [--n 1000] [--rounds 3] [--routes st,fp32,int8]
-       [--full]   also embed all papers of the crawl once with papersift fp32 (about 25-60 min)
+       [--full]   also embed all papers of the crawl with sentence-transformers and papersift fp32,
+                  alternating in chunks (about 65 min here; --rounds 0 for the full run alone)
 Text:  `paper_text(title, abstract)` of the first N papers of the shared arXiv crawl, read through
        papersift's reader.
 """
@@ -53,7 +54,10 @@ def main() -> None:
     parser.add_argument("--st-batch", type=int, default=32, help="sentence-transformers' batch size")
     parser.add_argument("--batch", type=int, default=8, help="papersift's batch size (its default)")
     parser.add_argument("--ref-python", type=Path, default=REF_PYTHON)
-    parser.add_argument("--full", action="store_true", help="also embed the whole crawl once (fp32)")
+    parser.add_argument(
+        "--full", action="store_true", help="also embed the whole crawl with st and fp32, chunk by chunk"
+    )
+    parser.add_argument("--full-chunks", type=int, default=8, help="chunks the --full run alternates over")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -79,7 +83,8 @@ def main() -> None:
                 result = child(python, route, texts_file, work / f"{route}.npy", args)
                 results[route].append(result)
                 print(f"  round {round_number} {route:5s} {result['rate']:6.1f} papers/s", flush=True)
-        report(routes, results, work, args)
+        if args.rounds:
+            report(routes, results, work, args)
         if args.full:
             full_run(args, work)
 
@@ -210,13 +215,45 @@ def top10_overlap(vectors: Any, reference: Any, queries: int = 200) -> float:
 
 
 def full_run(args: argparse.Namespace, work: Path) -> None:
+    """Embed the whole crawl with sentence-transformers and with papersift fp32, chunk by chunk.
+
+    The routes alternate per chunk (and which goes first alternates too), each chunk in fresh
+    interpreters, so a slow spell of this shared machine lands on both routes alike.
+    """
+    import numpy as np
+
     texts = read_texts(args.data, None)
-    texts_file = work / "all.json"
-    texts_file.write_text(json.dumps(texts))
-    result = child(Path(sys.executable), "fp32", texts_file, work / "all.npy", args)
+    routes = ["st", "fp32"]
+    chunks = np.array_split(np.arange(len(texts)), args.full_chunks)
+    seconds = dict.fromkeys(routes, 0.0)
+    ratios, cosines = [], []
+    print(f"\nfull crawl: {len(texts)} papers in {len(chunks)} chunks, routes alternating", flush=True)
+    for number, chunk in enumerate(chunks):
+        texts_file = work / "chunk.json"
+        texts_file.write_text(json.dumps([texts[i] for i in chunk]))
+        rates = {}
+        for route in routes if number % 2 == 0 else routes[::-1]:
+            python = args.ref_python if route == "st" else Path(sys.executable)
+            result = child(python, route, texts_file, work / f"full-{route}.npy", args)
+            seconds[route] += result["seconds"]
+            rates[route] = result["rate"]
+        ratios.append(rates["fp32"] / rates["st"])
+        cosines.append((np.load(work / "full-fp32.npy") * np.load(work / "full-st.npy")).sum(axis=1))
+        print(
+            f"  chunk {number + 1}/{len(chunks)} ({len(chunk)} papers): st {rates['st']:.1f}/s, "
+            f"fp32 {rates['fp32']:.1f}/s = {ratios[-1]:.2f}x, load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    agreement = np.concatenate(cosines)
+    for route in routes:
+        print(
+            f"full crawl, {route}: {len(texts)} papers in {seconds[route] / 60:.1f} min "
+            f"= {len(texts) / seconds[route]:.1f} papers/s"
+        )
     print(
-        f"\nfull crawl, papersift fp32: {len(texts)} papers in {result['seconds'] / 60:.1f} min "
-        f"= {result['rate']:.1f} papers/s, peak RSS {result['peak_rss_mb']:.0f} MB"
+        f"papersift fp32 / sentence-transformers: {seconds['st'] / seconds['fp32']:.2f}x over the crawl "
+        f"(median per chunk {statistics.median(ratios):.2f}x); cosine min {agreement.min():.5f}, "
+        f"mean {agreement.mean():.5f}"
     )
 
 

@@ -1,6 +1,14 @@
 """Fixtures shared by the tests of the Library, the CLI, sync and crash safety.
 
-- `library`: a fresh `Library` in a temporary folder, closed after the test.
+One suite, two backends: `pytest` runs on SQLite; `pytest --backend postgres` (or
+PAPERSIFT_TEST_BACKEND=postgres) runs every test that stores through `db_location` (and so
+`library`, `make_library`, `invoke`, `run_cli`) against a real PostgreSQL with pgvector, started
+on loopback for the session (tests/pgserver.py), a fresh database per test. A test that names the
+SQLite file (`db_path`) is SQLite's own and is left out of the PostgreSQL run, as are tests that
+store nothing.
+
+- `db_location`: where the test's library lives: a SQLite path, or a PostgreSQL URL.
+- `library`: a fresh `Library` there, closed after the test; `make_library()` opens more.
 - `shared_data`: `../shared/data` (or `$PAPERSIFT_SHARED_DATA`); tests that need it skip without it.
 - `run_cli`: runs the real `papersift` command in a subprocess with `PAPERSIFT_DB` set, the way
   a user (or cron) runs it, and returns the finished process (exit code, stdout, stderr).
@@ -12,6 +20,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +29,7 @@ import pytest
 
 from papersift import Library
 from papersift.records import Paper
+from papersift.settings import setting
 
 if TYPE_CHECKING:
     import httpx
@@ -46,14 +56,131 @@ def papersift_command() -> list[str]:
     return [sys.executable, "-c", "from papersift.cli import main; main()"]
 
 
+BACKENDS = ("sqlite", "postgres")
+TEMPLATE_DATABASE = "papersift_template"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default=os.environ.get("PAPERSIFT_TEST_BACKEND", "sqlite"),
+        help="the store the library tests run against (PostgreSQL: a throw-away server on loopback)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--backend") == "sqlite":
+        return
+    kept, left_out = [], []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        (kept if "library_locations" in names and "db_path" not in names else left_out).append(item)
+    config.hook.pytest_deselected(items=left_out)
+    items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--backend"))
+
+
+class LibraryLocations:
+    """Places for fresh libraries on the session's backend: `new(folder, name)` is a SQLite path in
+    `folder`, or the URL of a fresh PostgreSQL database copied from the migrated template."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.made: list[str] = []
+
+    def new(self, folder: Path, name: str = "lib") -> str:
+        if self.server is None:
+            return str(folder / f"{name}.db")
+        database = f"t{len(self.made)}_{uuid.uuid4().hex[:8]}_{name}"[:63]
+        self.made.append(database)
+        return str(self.server.create_database(database, template=TEMPLATE_DATABASE))
+
+    def drop(self, location: str) -> None:
+        if self.server is not None:
+            database = location.rsplit("/", 1)[1]
+            self.server.drop_database(database)
+            self.made.remove(database)
+
+
+@pytest.fixture(scope="session")
+def library_locations(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibraryLocations]:
+    """The session's `LibraryLocations`; with --backend postgres, a server started for the session."""
+    if backend == "sqlite":
+        yield LibraryLocations(None)
+        return
+    from papersift.store import open_store
+    from pgserver import PostgresTestServer, ServerUnavailable
+
+    try:
+        server = PostgresTestServer.start(tmp_path_factory.mktemp("postgres"))
+    except ServerUnavailable as error:
+        pytest.fail(f"--backend postgres, but no PostgreSQL could start: {error}")
+    # The index caches of PostgreSQL libraries go to the session's folder; built model graphs are
+    # shared with the user's cache (they take seconds to build).
+    cache = tmp_path_factory.mktemp("cache")
+    user_models = Path(setting("cache_dir")) / "models"
+    user_models.mkdir(parents=True, exist_ok=True)
+    (cache / "models").symlink_to(user_models)
+    saved_cache = os.environ.get("PAPERSIFT_CACHE_DIR")
+    os.environ["PAPERSIFT_CACHE_DIR"] = str(cache)
+    try:
+        open_store(server.create_database(TEMPLATE_DATABASE)).close()
+        yield LibraryLocations(server)
+    finally:
+        server.stop()
+        if saved_cache is None:
+            os.environ.pop("PAPERSIFT_CACHE_DIR", None)
+        else:
+            os.environ["PAPERSIFT_CACHE_DIR"] = saved_cache
+
+
+@pytest.fixture
+def new_location(library_locations: LibraryLocations, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """`new_location(name)`: a place for a fresh library, dropped after the test."""
+    made: list[str] = []
+
+    def make(name: str = "lib") -> str:
+        made.append(library_locations.new(tmp_path, name))
+        return made[-1]
+
+    yield make
+    for location in made:
+        library_locations.drop(location)
+
+
+@pytest.fixture
+def db_location(new_location: Callable[[str], str]) -> str:
+    return new_location("lib")
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """The test's SQLite file (a test naming it is SQLite's own)."""
     return tmp_path / "lib.db"
 
 
 @pytest.fixture
-def library(db_path: Path) -> Iterator[Library]:
-    lib = Library.open(db_path)
+def make_library(new_location: Callable[[str], str]) -> Iterator[Callable[..., Library]]:
+    """`make_library(name="lib", **options)`: a fresh Library on the test's backend, closed after."""
+    opened: list[Library] = []
+
+    def make(name: str = "lib", **options: Any) -> Library:
+        opened.append(Library.open(new_location(name), **options))
+        return opened[-1]
+
+    yield make
+    for lib in opened:
+        lib.close()
+
+
+@pytest.fixture
+def library(db_location: str) -> Iterator[Library]:
+    lib = Library.open(db_location)
     try:
         yield lib
     finally:
@@ -100,7 +227,7 @@ def arxiv_file(shared_data: Path) -> Path:
     return path
 
 
-def cli_environment(db: Path) -> dict[str, str]:
+def cli_environment(db: str | Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PAPERSIFT_DB"] = str(db)
     env.pop("FORCE_COLOR", None)
@@ -110,7 +237,7 @@ def cli_environment(db: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def invoke(db_path: Path) -> CliRun:
+def invoke(db_location: str) -> CliRun:
     """Run the CLI in this process (fast; for the many small cases), like `run_cli`.
 
     An exception escaping the command (what a user would see as a traceback) fails the test.
@@ -122,11 +249,11 @@ def invoke(db_path: Path) -> CliRun:
     def run(
         *args: str | os.PathLike[str],
         input: str | bytes | None = None,
-        db: Path | None = None,
+        db: str | Path | None = None,
         env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         runner = CliRunner()
-        environment = {"PAPERSIFT_DB": str(db or db_path), **(env or {})}
+        environment = {"PAPERSIFT_DB": str(db or db_location), **(env or {})}
         result = runner.invoke(cli, [str(a) for a in args], input=input, env=environment, obj={})
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"papersift {args} raised {result.exception!r}") from result.exception
@@ -138,13 +265,13 @@ def invoke(db_path: Path) -> CliRun:
 
 
 @pytest.fixture
-def run_cli(db_path: Path, tmp_path: Path) -> CliRun:
+def run_cli(db_location: str, tmp_path: Path) -> CliRun:
     """Run `papersift ARGS...` against the test's database; `input` is fed to stdin."""
 
     def run(
         *args: str | os.PathLike[str],
         input: str | bytes | None = None,
-        db: Path | None = None,
+        db: str | Path | None = None,
         timeout: float = 60,
         env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
@@ -155,7 +282,7 @@ def run_cli(db_path: Path, tmp_path: Path) -> CliRun:
             command,
             input=input,
             capture_output=True,
-            env={**cli_environment(db or db_path), **(env or {})},
+            env={**cli_environment(db or db_location), **(env or {})},
             cwd=tmp_path,
             timeout=timeout,
             check=False,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from conftest import InProcess, store
+from conftest import InProcess, LibraryLocations, store
 from papersift import Library
 from papersift.records import Paper
 from papersift.syndication import render
@@ -101,8 +101,8 @@ def feed_app(library: Library) -> FastAPI:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    with Library.open(tmp_path_factory.mktemp("feeds") / "lib.db") as library:
+def app(tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations) -> Iterator[FastAPI]:
+    with Library.open(library_locations.new(tmp_path_factory.mktemp("feeds"))) as library:
         yield feed_app(store(library, PAPERS))
 
 

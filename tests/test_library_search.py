@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conftest import LibraryLocations
 from papersift import Library
 from papersift.cli import DEMO_CORPUS
 from papersift.library import SearchResults
@@ -73,7 +74,11 @@ HANDMADE: list[dict[str, Any]] = [
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory: pytest.TempPathFactory, optional_arxiv_file: Path | None) -> Iterator[Library]:
+def lib(
+    tmp_path_factory: pytest.TempPathFactory,
+    optional_arxiv_file: Path | None,
+    library_locations: LibraryLocations,
+) -> Iterator[Library]:
     folder = tmp_path_factory.mktemp("search")
     handmade = folder / "handmade.jsonl"
     handmade.write_text("".join(json.dumps(r) + "\n" for r in HANDMADE), encoding="utf-8")
@@ -83,7 +88,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory, optional_arxiv_file: Path | No
         with gzip.open(optional_arxiv_file, "rt", encoding="utf-8") as source:
             sample.write_text("".join(itertools.islice(source, ARXIV_SAMPLE)), encoding="utf-8")
         paths.append(sample)
-    library = Library.open(folder / "lib.db")
+    library = Library.open(library_locations.new(folder))
     report = library.ingest(paths)
     assert report.ok, [str(b) for b in [*report.rejected, *report.failed_files]]
     yield library

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MODEL
+from conftest import MODEL, LibraryLocations
 from papersift import Library
 from papersift.cli import DEMO_CORPUS
 from papersift.embed import ModelUnavailable
@@ -42,10 +42,12 @@ def records() -> Records:
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory: pytest.TempPathFactory, records: Records) -> Iterator[Library]:
+def lib(
+    tmp_path_factory: pytest.TempPathFactory, records: Records, library_locations: LibraryLocations
+) -> Iterator[Library]:
     folder = tmp_path_factory.mktemp("semantic")
     twin = dict(records[0], id="2699.00001", doi=None)  # the same text under another arXiv id
-    library = Library.open(folder / "lib.db", embedding_model=MODEL)
+    library = Library.open(library_locations.new(folder), embedding_model=MODEL)
     report = library.ingest(write_jsonl(folder / "papers.jsonl", [*records, twin]))
     assert report.ok and report.added == SAMPLE + 1
     yield library

@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import MODEL, InProcess
+from conftest import MODEL, InProcess, LibraryLocations
 from papersift import Library
 from papersift.errors import SubscriptionError
 from papersift.records import Paper
@@ -48,8 +48,9 @@ PAPERS = [
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    library = Library.open(tmp_path_factory.mktemp("rec") / "lib.db", embedding_model=MODEL)
+def lib(tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations) -> Iterator[Library]:
+    location = library_locations.new(tmp_path_factory.mktemp("rec"))
+    library = Library.open(location, embedding_model=MODEL)
     library.ingest_records([replace(p, abstract=p.abstract + f" Paper {p.id}.") for p in PAPERS])
     library.refresh_index()
     yield library

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import uvicorn
 
-from conftest import MODEL, InProcess, store
+from conftest import MODEL, InProcess, LibraryLocations, store
 from papersift import Library
 from papersift.cli import DEMO_CORPUS
 from papersift.records import Paper, ReportedResult
@@ -517,13 +517,13 @@ def demo_records(count: int) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def semantic_api(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations
 ) -> Iterator[tuple[InProcess, list[dict[str, Any]]]]:
     folder = tmp_path_factory.mktemp("semantic-api")
     records = demo_records(30)
     source = folder / "papers.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    with Library.open(folder / "lib.db", embedding_model=MODEL) as library:
+    with Library.open(library_locations.new(folder), embedding_model=MODEL) as library:
         assert library.ingest(source).embedded == 30
         client = InProcess(create_app(library))
         yield client, records
@@ -587,9 +587,11 @@ def test_the_openapi_document_describes_every_endpoint_and_its_answer(api: InPro
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(
+    tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations
+) -> Iterator[str]:
     """uvicorn on a free loopback port, in a thread, serving the test papers (one upvoted)."""
-    library = store(Library.open(tmp_path_factory.mktemp("served") / "lib.db"), PAPERS)
+    library = store(Library.open(library_locations.new(tmp_path_factory.mktemp("served"))), PAPERS)
     user = library.accounts.sign_up("ada@example.org", "correct horse battery")
     library.upvote(user, GRAPHS.id)
     listener = socket.socket()

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conftest import MODEL, REPO, cli_environment, papersift_command
+from conftest import MODEL, REPO, LibraryLocations, cli_environment, papersift_command
 from papersift import Library
 from papersift.web.render import leaderboard_path
 from test_library_semantic import demo_records, write_jsonl
@@ -66,11 +66,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations) -> Iterator[str]:
     """`papersift serve` on 40 embedded demo papers, and a few older ones with code and results
     (from January 2026, before the demo's days) with some curated rows; yields its base URL."""
     folder = tmp_path_factory.mktemp("browser")
-    db = folder / "site.db"
+    db = library_locations.new(folder, "site")
     with Library.open(db, embedding_model=MODEL) as library:
         assert library.ingest(write_jsonl(folder / "papers.jsonl", [*demo_records(40), *RECORDS])).ok
         imagenet = {**EVALUATION_TABLES[0], "datasets": EVALUATION_TABLES[0]["datasets"][:1]}

@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from conftest import LibraryLocations
 from papersift import Library
 from papersift.leaderboards import board_json
 from papersift.web.app import create_app
@@ -151,9 +152,11 @@ CODE_LINKS = [
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+def library(
+    tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations
+) -> Iterator[Library]:
     folder = tmp_path_factory.mktemp("boards")
-    lib = Library.open(folder / "boards.db")
+    lib = Library.open(library_locations.new(folder, "boards"))
     assert lib.ingest(write_jsonl(folder / "papers.jsonl", RECORDS)).ok
     tables, links = folder / "evaluation-tables.json", folder / "links.json"
     tables.write_text(json.dumps(EVALUATION_TABLES), encoding="utf-8")

@@ -23,6 +23,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from conftest import LibraryLocations
 from papersift import Library
 from papersift.accounts import User
 from papersift.records import Paper
@@ -72,8 +73,10 @@ DIFFUSION = "2606.00002"
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    lib = Library.open(tmp_path_factory.mktemp("members") / "members.db")
+def library(
+    tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations
+) -> Iterator[Library]:
+    lib = Library.open(library_locations.new(tmp_path_factory.mktemp("members"), "members"))
     lib.ingest_records(PAPERS)
     lib.refresh_index()
     assert lib.paper(OLD_ID).id == OLD_ID and SCRIPT in lib.paper(EVIL_ID).title

@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from conftest import MODEL
+from conftest import MODEL, LibraryLocations
 from papersift import Library
 from papersift.accounts import MAX_FAILURES
 from papersift.web.app import create_app
@@ -38,7 +38,9 @@ _addresses = (f"10.0.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+def library(
+    tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations
+) -> Iterator[Library]:
     folder = tmp_path_factory.mktemp("web")
     records: list[dict[str, Any]] = demo_records(40)
     evil = dict(
@@ -48,7 +50,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
         abstract=f"Xssmarker abstract {SCRIPT} and {IMG} and {TEMPLATE} with $x^2$ kept.",
         authors=[EVIL_AUTHOR, EVIL_TEMPLATE_AUTHOR],
     )
-    lib = Library.open(folder / "web.db", embedding_model=MODEL)
+    lib = Library.open(library_locations.new(folder, "web"), embedding_model=MODEL)
     report = lib.ingest(write_jsonl(folder / "papers.jsonl", [*records, evil]))
     assert report.ok and report.added == 41
     stored = lib.paper(EVIL_ID)  # the test means something only if the text survived ingest

@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from papersift.errors import AccountError, TooManyAttempts
 from papersift.store import Store
-from papersift.store.sqlite import UserRow
+from papersift.store.sql import UserRow
 
 SESSION_DAYS = 30
 MAX_FAILURES = 5

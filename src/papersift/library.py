@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import socket
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -76,8 +77,8 @@ from papersift.search.query import Query, parse_query
 from papersift.search.semantic import EmbedProgress, SemanticIndex
 from papersift.search.snippets import contains_phrase, make_snippet
 from papersift.search.tokens import STOP_WORDS, stem, term_counts, words
-from papersift.settings import config_path, default_database_path, setting
-from papersift.store import Store, open_store
+from papersift.settings import cache_directory, config_path, default_library_location, setting
+from papersift.store import Store, is_postgres_url, open_store
 
 INGEST_BATCH = 2000
 # Raise when `papersift.extract` finds more or other things: the library re-reads every paper's
@@ -256,18 +257,21 @@ class Library:
         embedding_model: str | None = None,
         embedding_precision: Precision | None = None,
     ) -> Library:
-        """Open the library at a path (created if missing); None means the user's default.
+        """Open the library at a path or a `postgresql://` URL (created if missing); None means the
+        user's default (`PAPERSIFT_DB`).
 
         The embedding model and precision default to the settings (`PAPERSIFT_EMBEDDING_MODEL`, ...).
         """
-        path = Path(location) if location is not None else default_database_path()
-        store = open_store(path)
-        return cls(
-            store,
-            path.with_name(path.name + "-index"),
-            embedding_model=embedding_model,
-            embedding_precision=embedding_precision,
-        )
+        where = os.fspath(location) if location is not None else default_library_location()
+        store = open_store(where)
+        if is_postgres_url(where):
+            # The index caches of a shared database live on each machine, named by the library.
+            library_id = store.secret("library-id", lambda: uuid.uuid4().hex)
+            index_dir = cache_directory() / "libraries" / library_id
+        else:
+            path = Path(where)
+            index_dir = path.with_name(path.name + "-index")
+        return cls(store, index_dir, embedding_model=embedding_model, embedding_precision=embedding_precision)
 
     def close(self) -> None:
         self.store.close()

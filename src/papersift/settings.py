@@ -33,7 +33,18 @@ def _default_db() -> str:
 
 
 SETTINGS = (
-    Setting("db", "PAPERSIFT_DB", _default_db(), "the library's database file"),
+    Setting(
+        "db",
+        "PAPERSIFT_DB",
+        _default_db(),
+        "the library: a SQLite database file, or a postgresql://user@host/db URL",
+    ),
+    Setting(
+        "cache_dir",
+        "PAPERSIFT_CACHE_DIR",
+        platformdirs.user_cache_dir("papersift"),
+        "where rebuildable files live: built model graphs, and the index caches of PostgreSQL libraries",
+    ),
     Setting(
         "embedding_model",
         "PAPERSIFT_EMBEDDING_MODEL",
@@ -121,5 +132,11 @@ def _read_config(path: str, _mtime: int) -> dict[str, object]:
     return data
 
 
-def default_database_path() -> Path:
-    return Path(setting("db"))
+def default_library_location() -> str:
+    """`PAPERSIFT_DB` (or the configured `db`): a path, or a PostgreSQL URL (never a `Path`: it
+    would fold the URL's `//`)."""
+    return setting("db")
+
+
+def cache_directory() -> Path:
+    return Path(setting("cache_dir"))

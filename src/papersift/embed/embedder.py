@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import platformdirs
 
 from papersift.embed.models import DEFAULT_MODEL, ModelFiles, ModelUnavailable, locate_model
+from papersift.settings import cache_directory
 
 if TYPE_CHECKING:
     import onnx
@@ -70,11 +70,7 @@ class Embedder:
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.no_padding()
 
-        folder = (
-            Path(cache_dir)
-            if cache_dir is not None
-            else Path(platformdirs.user_cache_dir("papersift")) / "models"
-        )
+        folder = Path(cache_dir) if cache_dir is not None else cache_directory() / "models"
         self.graph_path = self._built_graph(folder)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or usable_cores()

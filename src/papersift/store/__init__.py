@@ -1,26 +1,30 @@
 """Storage: the only part of papersift that speaks SQL.
 
-`open_store(location)` returns a `Store` for a path (SQLite, the embedded default). Every
-backend runs its numbered migrations on open. The store imports nothing from papersift but the
-records.
+`open_store(location)` returns a `Store`: SQLite for a path (the embedded default), PostgreSQL for
+a `postgresql://` URL. Both share their statements (`store.sql`) and run their numbered
+migrations on open. The store imports nothing from papersift but the records.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from papersift.store.sqlite import SQLiteStore, StoredPaper
+from papersift.store.sql import SQLStore, StoredPaper, UserRow
+from papersift.store.sqlite import SQLiteStore
 
-Store = SQLiteStore
+Store = SQLStore
 
-__all__ = ["SQLiteStore", "Store", "StoredPaper", "open_store"]
+__all__ = ["SQLiteStore", "Store", "StoredPaper", "UserRow", "is_postgres_url", "open_store"]
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    return str(location).startswith(("postgresql://", "postgres://"))
 
 
 def open_store(location: str | Path) -> Store:
-    """Open (creating if missing) the store at a path."""
-    text = str(location)
-    if text.startswith(("postgresql://", "postgres://")):
-        from papersift.errors import StoreError
+    """Open (creating the schema if missing) the store at a path or PostgreSQL URL."""
+    if is_postgres_url(location):
+        from papersift.store.postgres import PostgresStore
 
-        raise StoreError("PostgreSQL libraries are not supported yet; use a SQLite path")
+        return PostgresStore(str(location))
     return SQLiteStore(Path(location))

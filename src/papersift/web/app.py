@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from papersift import __version__
 from papersift.errors import PaperNotFound, PapersiftError
 from papersift.library import Library
-from papersift.settings import default_database_path
+from papersift.settings import default_library_location
 from papersift.web.security import remember_csrf_token, verify_csrf
 from papersift.web.templating import STATIC, page
 
@@ -96,7 +96,7 @@ def create_app(library: Library, *, warm_up: bool = False, close_library: bool =
 
 def app_from_settings() -> FastAPI:
     """The app over the library the settings name (`PAPERSIFT_DB`): for `uvicorn --factory`."""
-    return create_app(Library.open(default_database_path()), warm_up=True, close_library=True)
+    return create_app(Library.open(default_library_location()), warm_up=True, close_library=True)
 
 
 # -- errors ---------------------------------------------------------------------------------
