@@ -26,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from papersift import __version__
@@ -173,6 +174,11 @@ class _Progress:
                 f"{self.description} {Path(origin).name}", total=None, of="", unit="records"
             )
         self.display.update(self.tasks[origin], completed=count)
+
+    def rows(self, table: str, done: int, total: int) -> None:
+        if table not in self.tasks:
+            self.tasks[table] = self.display.add_task(table, total=total, of=f" of {total:,}", unit="rows")
+        self.display.update(self.tasks[table], completed=done, total=total)
 
     def embedding(self, done: int, total: int) -> None:
         if "embed" not in self.tasks:
@@ -470,6 +476,32 @@ def index(ctx: click.Context, rebuild: bool, reembed: bool) -> None:
     err.print(f"{changed:,} papers (re)indexed, {report.embedded:,} embedded")
     for note in report.notes:
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+@cli.command()
+@click.option(
+    "--to", "target", required=True, metavar="URL", help="The library to copy into: postgresql://..."
+)
+@click.pass_context
+def migrate(ctx: click.Context, target: str) -> None:
+    """Copy this library (papers, vectors, members, everything) into another, e.g. PostgreSQL.
+
+    Run it again after an interruption: it goes on where it stopped. At the end every table is
+    compared (rows and a checksum); any difference is an error (exit 1). The copy's search indexes
+    are built when it is first opened (`papersift --db URL index`).
+    """
+    with _library(ctx) as library, _progress("copying") as progress:
+        checks = library.copy_to(target, on_progress=progress.rows)
+    table = Table("table", "rows", "copied", "checksum", box=None)
+    for check in checks:
+        same = "[green]same[/green]" if check.ok else "[red]DIFFERENT[/red]"
+        table.add_row(check.table, f"{check.source_rows:,}", f"{check.target_rows:,}", same)
+    out.print(table)
+    if not all(check.ok for check in checks):
+        different = ", ".join(check.table for check in checks if not check.ok)
+        err.print(f"[red]error:[/red] the copy differs from this library in: {different}")
+        ctx.exit(1)
+    err.print("copied: every table has the same rows in both libraries")
 
 
 # -- web ----------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ from papersift.search.snippets import contains_phrase, make_snippet
 from papersift.search.tokens import STOP_WORDS, stem, term_counts, words
 from papersift.settings import cache_directory, config_path, default_library_location, setting
 from papersift.store import Store, is_postgres_url, open_store
+from papersift.store.copy import BATCH as COPY_BATCH
+from papersift.store.copy import CopyProgress, TableCheck, copy_store
 
 INGEST_BATCH = 2000
 # Raise when `papersift.extract` finds more or other things: the library re-reads every paper's
@@ -512,6 +514,15 @@ class Library:
         semantic = self._semantic_index(required=False)
         if semantic is not None:
             semantic.vectors()
+
+    def copy_to(
+        self, location: str, *, on_progress: CopyProgress | None = None, batch: int = COPY_BATCH
+    ) -> list[TableCheck]:
+        """Copy everything in this library (papers, vectors, members, digests, ...) into the library
+        at `location` (a `postgresql://` URL, typically), resuming an interrupted copy; returns
+        each table's comparison of row counts and checksums, source against copy."""
+        with Library.open(location, embedding_model=NO_EMBEDDINGS) as target:
+            return copy_store(self.store, target.store, batch=batch, on_progress=on_progress)
 
     def drop_index(self, *, embeddings: bool = False) -> None:
         """Delete the index files beside the database (the next refresh rebuilds them from the
