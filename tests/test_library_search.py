@@ -425,6 +425,27 @@ def test_a_reopened_library_reuses_the_index_its_ingest_saved(tmp_path: Path, ca
         assert [hit.id for hit in reopened.search("zygomorphic")] == expected
 
 
+def test_an_index_ahead_of_a_restored_database_is_built_again(tmp_path: Path) -> None:
+    def records(word: str, first: int) -> Path:
+        path = tmp_path / f"{word}.jsonl"
+        rows = [
+            {"id": f"2503.{n:05d}", "title": f"Paper {n} on {word}", "abstract": FILLER}
+            for n in (first, first + 1)
+        ]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        return path
+
+    with Library.open(tmp_path / "lib.db") as lib:
+        lib.ingest(records("zygomorphic", 1))
+    backup = (tmp_path / "lib.db").read_bytes()  # closed: the WAL is folded into the file
+    with Library.open(tmp_path / "lib.db") as lib:
+        lib.ingest(records("actinomorphic", 3))  # the index beside it now covers more than the backup
+    (tmp_path / "lib.db").write_bytes(backup)
+    with Library.open(tmp_path / "lib.db") as restored:
+        assert [hit.id for hit in restored.search("actinomorphic")] == []
+        assert len(restored.search("zygomorphic")) == 2
+
+
 def test_hits_can_come_without_snippets(lib: Library) -> None:
     with_snippets = lib.search("neural networks", limit=5)
     without = lib.search("neural networks", limit=5, snippets=False)

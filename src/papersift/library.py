@@ -562,7 +562,12 @@ class Library:
 
     def _keyword_index(self, refresh: bool = True) -> KeywordIndex:
         if self._keyword is None:
-            self._keyword = KeywordIndex.load(self._keyword_path) or KeywordIndex()
+            loaded = KeywordIndex.load(self._keyword_path)
+            # A cache ahead of its store (the database was restored from an older backup) is
+            # built again rather than trusted.
+            if loaded is None or loaded.covers_sequence > self.store.change_sequence():
+                loaded = KeywordIndex()
+            self._keyword = loaded
         if refresh:
             self._refresh_keyword_index()
         return self._keyword

@@ -123,10 +123,12 @@ class SemanticIndex:
 
     def vectors(self) -> VectorIndex:
         """The vector index, caught up with the store's embeddings."""
+        sequence = self.store.embedding_sequence(self.key)
         if self._vectors is None:
             self._vectors = VectorIndex.open(self.path, self.dimension)
+            if self._vectors.covers_sequence > sequence:  # ahead of a store restored from a backup
+                self._vectors = VectorIndex(self.path, self.dimension)
         index = self._vectors
-        sequence = self.store.embedding_sequence(self.key)
         if index.covers_sequence < sequence or index.reorganisation_due:
             for rows in self.store.iter_embeddings(self.key, written_after=index.covers_sequence):
                 index.add([pk for pk, _ in rows], self._matrix(vector for _, vector in rows))

@@ -118,7 +118,7 @@ class PostgresStore(SQLStore):
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._conn.cursor() as cursor:
-            cursor.executemany(_placeholders(sql), list(rows))
+            cursor.executemany(_placeholders(sql), [[_without_nul(value) for value in row] for row in rows])
 
     def _lock(self, name: str) -> None:
         if self._depth:
@@ -173,10 +173,10 @@ class PostgresStore(SQLStore):
 
 
 def _without_nul(value: Any) -> Any:
-    """PostgreSQL text cannot hold NUL. Stored text never does (papersift cleans what it imports),
-    so a NUL can only come from a lookup (a URL's odd id), which then finds nothing, as on SQLite."""
+    """PostgreSQL text cannot hold NUL: it is dropped (papers read from files never have one; a
+    `Paper` built in Python may, and every face drops control characters from what it shows)."""
     if isinstance(value, str) and "\x00" in value:
-        return value.replace("\x00", "\ufffd")
+        return value.replace("\x00", "")
     return value
 
 
