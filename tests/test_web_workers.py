@@ -91,7 +91,7 @@ def _command_line(pid: int) -> str:
 
 
 @pytest.fixture
-def served(run_cli: CliRun, db_path: Path, tmp_path: Path) -> Iterator[Served]:
+def served(run_cli: CliRun, db_location: str, tmp_path: Path) -> Iterator[Served]:
     assert run_cli("ingest", "--demo").returncode == 0
     port = free_port()
     log = tmp_path / "serve.log"
@@ -100,7 +100,7 @@ def served(run_cli: CliRun, db_path: Path, tmp_path: Path) -> Iterator[Served]:
             [*papersift_command(), "serve", "--port", str(port), "--workers", "2"],
             stdout=stream,
             stderr=subprocess.STDOUT,
-            env=cli_environment(db_path),
+            env=cli_environment(db_location),
         )
     server = Served(process, port, log)
     try:
