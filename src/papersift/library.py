@@ -499,7 +499,7 @@ class Library:
                     report.notes.append(f"not embedded: {self._semantic_unavailable.reason}")
             else:
                 embedded = semantic.embed_pending(on_embed)
-                semantic.vectors()
+                semantic.catch_up()
                 if report is not None:
                     report.embedded += embedded
         return changed
@@ -513,7 +513,7 @@ class Library:
         self._keyword_index()
         semantic = self._semantic_index(required=False)
         if semantic is not None:
-            semantic.vectors()
+            semantic.catch_up()
 
     def copy_to(
         self, location: str, *, on_progress: CopyProgress | None = None, batch: int = COPY_BATCH
@@ -739,7 +739,7 @@ class Library:
         assert semantic is not None
         if not seeds or limit <= 0:
             return []
-        semantic.vectors()  # catch up with embeddings written since
+        semantic.catch_up()  # catch up with embeddings written since
         vectors = semantic.vectors_of(seeds)
         missing = [seed for seed in seeds if seed not in vectors]
         if missing:

@@ -77,6 +77,7 @@ class SemanticIndex:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(self.key).name)
         self.path = index_dir / f"vectors-{safe}.npz"
         self._vectors: VectorIndex | None = None
+        self.searched_by_store = store.searches_vectors
 
     @property
     def embedder(self) -> Embedder:
@@ -153,9 +154,23 @@ class SemanticIndex:
     def nearest(
         self, vector: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> tuple[list[int], list[float]]:
-        """The k papers nearest to a vector (cosine), best first."""
+        """The k papers nearest to a vector (cosine), best first: by the database where it can
+        search vectors itself (PostgreSQL: no copy of every vector in each process), else by the
+        vector index beside it."""
+        if self.searched_by_store:
+            pks = None
+            if allowed is not None:
+                pks = np.flatnonzero(allowed).tolist() if isinstance(allowed, np.ndarray) else sorted(allowed)
+            found = self.store.nearest(self.key, vector, k, pks)
+            assert found is not None
+            return [pk for pk, _ in found], [score for _, score in found]
         keys, scores = self.vectors().search(vector, k, allowed)
         return keys.tolist(), scores.tolist()
+
+    def catch_up(self) -> None:
+        """Bring the vector index beside the store up to date (if this store needs one)."""
+        if not self.searched_by_store:
+            self.vectors()
 
     def coverage(self) -> int:
         return self.store.count_embeddings(self.key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from papersift.errors import StoreError
 from papersift.store.sql import SQLStore, StoredPaper, UserRow
 from papersift.store.sqlite import SQLiteStore
 
@@ -24,7 +25,11 @@ def is_postgres_url(location: str | Path) -> bool:
 def open_store(location: str | Path) -> Store:
     """Open (creating the schema if missing) the store at a path or PostgreSQL URL."""
     if is_postgres_url(location):
-        from papersift.store.postgres import PostgresStore
-
+        try:
+            from papersift.store.postgres import PostgresStore
+        except ImportError as error:
+            raise StoreError(
+                f"a PostgreSQL library needs the postgres extra: pip install 'papersift[postgres]' ({error})"
+            ) from None
         return PostgresStore(str(location))
     return SQLiteStore(Path(location))

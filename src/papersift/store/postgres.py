@@ -15,25 +15,30 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg import sql
 
 from papersift.errors import StoreError
 from papersift.store.migrations import migration_scripts, split_sql
 from papersift.store.sql import SQLStore
-
-if TYPE_CHECKING:
-    import psycopg
 
 __all__ = ["PostgresStore", "redacted"]
 
 # Vector search explores this many graph neighbours (pgvector's default, 40, finds ~0.99 of the
 # true top 10 at 75k papers; 100 keeps >= 0.99 at 1M: docs/notes/postgresql-plan.md).
 HNSW_EF_SEARCH = 100
+# Up to this many allowed papers a filtered vector search is exact over them (an index scan over
+# their keys); above it, the HNSW index proposes candidates that the filter then thins.
+EXACT_FILTER_BELOW = 50_000
 # The keys PostgreSQL numbers itself (a copy sets where they go on).
 IDENTITY_COLUMNS = (
     ("papers", "pk"),
@@ -51,15 +56,9 @@ def redacted(url: str) -> str:
 
 class PostgresStore(SQLStore):
     _primary_category_sql = "categories->>0"
+    searches_vectors = True
 
     def __init__(self, url: str) -> None:
-        try:
-            import psycopg
-            from pgvector.psycopg import register_vector
-        except ImportError:
-            raise StoreError(
-                "PostgreSQL libraries need the postgres extra: pip install 'papersift[postgres]'"
-            ) from None
         self.location = redacted(url)
         self._integrity_error = psycopg.errors.IntegrityError
         try:
@@ -71,7 +70,13 @@ class PostgresStore(SQLStore):
         self._migrate()
         register_vector(self._conn)
         self._conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
+        try:  # pgvector >= 0.8: an index scan goes on until LIMIT rows pass a filter
+            with self._conn.transaction():
+                self._conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        except psycopg.errors.Error:
+            pass  # older pgvector: nearest() over-fetches instead
         self._indexed_models: set[str] = set()
+        self._vector_counts: dict[str, tuple[int, float]] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -155,12 +160,50 @@ class PostgresStore(SQLStore):
             ).fetchall():
                 self._ensure_vector_index(model, dimension)
 
+    def nearest(
+        self, model: str, vector: Any, k: int, allowed: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        query = np.asarray(vector, dtype=np.float32)
+        if allowed is not None and len(allowed) <= EXACT_FILTER_BELOW:
+            return self._nearest_exact(model, query, k, allowed)
+        wanted = (
+            k if allowed is None else max(k, int(2 * k * self._vector_count(model) / max(1, len(allowed))))
+        )
+        statement = sql.SQL("SELECT pk, 1 - ({d}) FROM embeddings WHERE {w} ORDER BY {d} LIMIT %s").format(
+            d=_distance(len(query)), w=_of_model(model)
+        )
+        rows = self._conn.execute(statement, (query, query, wanted)).fetchall()
+        found = [(int(pk), float(score)) for pk, score in rows]
+        if allowed is not None:
+            permitted = set(allowed)
+            found = [(pk, score) for pk, score in found if pk in permitted]
+            if len(found) < k and len(rows) == wanted:  # the filter thinned too much: measure them all
+                return self._nearest_exact(model, query, k, allowed)
+        found.sort(key=lambda item: -item[1])  # the index's relaxed order is nearly sorted
+        return found[:k]
+
+    def _nearest_exact(
+        self, model: str, query: npt.NDArray[np.float32], k: int, allowed: Sequence[int]
+    ) -> list[tuple[int, float]]:
+        # "+ 0": not the indexed expression, so every allowed row is measured.
+        statement = sql.SQL(
+            "SELECT pk, 1 - ({d}) FROM embeddings WHERE {w} AND pk = ANY(%s) ORDER BY ({d}) + 0 LIMIT %s"
+        ).format(d=_distance(len(query)), w=_of_model(model))
+        rows = self._conn.execute(statement, (query, list(allowed), query, k)).fetchall()
+        return [(int(pk), float(score)) for pk, score in rows]
+
+    def _vector_count(self, model: str) -> int:
+        """How many vectors a model has, re-counted every few minutes (it only sizes over-fetching)."""
+        counted, at = self._vector_counts.get(model, (0, 0.0))
+        if time.monotonic() - at > 300:
+            counted = self.count_embeddings(model)
+            self._vector_counts[model] = (counted, time.monotonic())
+        return counted
+
     def _ensure_vector_index(self, model: str, dimension: int) -> None:
         """An HNSW index (cosine) over one model's vectors, made with its first vectors."""
         if model in self._indexed_models:
             return
-        from psycopg import sql
-
         self._lock("vector-index")
         name = "embeddings_hnsw_" + hashlib.blake2b(model.encode(), digest_size=6).hexdigest()
         self._conn.execute(
@@ -178,6 +221,16 @@ def _without_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
         return value.replace("\x00", "")
     return value
+
+
+def _distance(dimension: int) -> sql.Composed:
+    # The cast is the expression each model's partial HNSW index is built over.
+    return sql.SQL("(vector::vector({})) <=> %s").format(sql.Literal(dimension))
+
+
+def _of_model(model: str) -> sql.Composed:
+    # A literal, not a parameter: the planner matches it with a partial index's predicate.
+    return sql.SQL("model = {}").format(sql.Literal(model))
 
 
 @lru_cache(maxsize=512)

@@ -55,6 +55,8 @@ class StoredPaper:
 class SQLStore:
     """The store's methods over a backend's connection (see the module's docstring)."""
 
+    # Whether `nearest` searches vectors in the database (else an index beside it does).
+    searches_vectors = False
     # The driver's exception for a broken unique or foreign key constraint.
     _integrity_error: type[Exception] = Exception
     # The SQL of a paper's primary category (the first of its JSON list).
@@ -88,6 +90,14 @@ class SQLStore:
             (key,),
         ).fetchone()
         return int(row[0])
+
+    def nearest(
+        self, model: str, vector: Any, k: int, allowed: Sequence[int] | None = None
+    ) -> list[tuple[int, float]] | None:
+        """The k papers whose `model` vectors are nearest (cosine) to a unit vector, best first,
+        among `allowed` pks if given; None when this backend leaves vector search to the index
+        beside it (SQLite: papersift.vectors)."""
+        return None
 
     def _after_copy(self) -> None:
         """Bring what a bulk copy into this store bypassed up to date (`store.copy`)."""
