@@ -90,7 +90,9 @@ def time_calls(calls: list[Any]) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_data_argument(parser)
-    parser.add_argument("--db", type=Path, help="a database of the crawl with its embeddings")
+    parser.add_argument(
+        "--db", help="a library of the crawl with its embeddings (a SQLite path or a postgresql:// URL)"
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "papersift-arxiv")
     args = parser.parse_args()
     db = args.db or build(args.data, args.cache)
