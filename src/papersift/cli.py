@@ -33,7 +33,7 @@ from papersift import __version__
 from papersift.errors import PapersiftError
 from papersift.exports import FORMATS as EXPORT_FORMATS
 from papersift.exports import paper_to_json
-from papersift.library import SEARCH_MODES, Library, SearchResults
+from papersift.library import SEARCH_MODES, Engine, Library, SearchResults
 from papersift.records import Hit, IngestReport, Paper
 from papersift.settings import SETTINGS, setting
 from papersift.sources import FORMATS as INPUT_FORMATS
@@ -96,6 +96,16 @@ def cli(ctx: click.Context, db: str) -> None:
 @click.option(
     "--no-embed", is_flag=True, help="Do not embed the new papers now (`papersift index` does it later)."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Embed here, or on Ray (papersift[ray]): a local Ray, or the cluster at --address.",
+)
+@click.option(
+    "--address", help="The Ray cluster to join (ray://host:10001, or auto); default: start Ray here."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(
@@ -105,6 +115,8 @@ def ingest(
     strict: bool,
     format_name: str | None,
     no_embed: bool,
+    engine: Engine,
+    address: str | None,
     as_json: bool,
 ) -> None:
     """Import papers from files, folders, glob patterns or - (stdin).
@@ -125,6 +137,8 @@ def ingest(
             on_progress=progress.records,
             embed=not no_embed,
             on_embed=progress.embedding,
+            engine=engine,
+            ray_address=address,
         )
     _print_report(report, as_json)
     ctx.exit(0 if report.ok else 1)

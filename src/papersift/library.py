@@ -86,6 +86,7 @@ INGEST_BATCH = 2000
 # Raise when `papersift.extract` finds more or other things: the library re-reads every paper's
 # code links and results once (`refresh_extraction`), without an import.
 EXTRACTION_VERSION = "3"
+Engine = Literal["local", "ray"]
 SearchMode = Literal["hybrid", "semantic", "keyword"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "semantic", "keyword")
 ProgressCallback = Callable[[str, int], None]  # (origin, records read so far in it)
@@ -296,11 +297,14 @@ class Library:
         stdin: BinaryIO | None = None,
         embed: bool = True,
         on_embed: EmbedProgress | None = None,
+        engine: Engine = "local",
+        ray_address: str | None = None,
     ) -> IngestReport:
         """Import files, folders, glob patterns or "-" (stdin); see `IngestReport` for counts.
 
         Then the indexes are brought up to date, new papers embedded included (unless `embed` is
-        False; `refresh_index` does it later).
+        False; `refresh_index` does it later). With `engine="ray"` the embedding runs on Ray (a
+        local Ray, or the cluster at `ray_address`; `papersift.distributed`).
 
         Bad records are reported and skipped; with `strict`, a file with any bad record is
         rejected whole and nothing of it is written. Whole-file failures (unreadable, malformed)
@@ -328,7 +332,9 @@ class Library:
             finally:
                 if stream is not stdin:
                     stream.close()
-        self.refresh_index(on_progress, embed=embed, on_embed=on_embed, report=report)
+        self.refresh_index(
+            on_progress, embed=embed, on_embed=on_embed, report=report, engine=engine, ray_address=ray_address
+        )
         return report
 
     def ingest_records(
@@ -482,6 +488,8 @@ class Library:
         embed: bool = True,
         on_embed: EmbedProgress | None = None,
         report: IngestReport | None = None,
+        engine: Engine = "local",
+        ray_address: str | None = None,
     ) -> int:
         """Bring the indexes up to date with the store; returns how many papers the keyword index took in.
 
@@ -498,11 +506,29 @@ class Library:
                 if report is not None and self._semantic_unavailable is not None and not switched_off:
                     report.notes.append(f"not embedded: {self._semantic_unavailable.reason}")
             else:
-                embedded = semantic.embed_pending(on_embed)
+                embedded = self._embed_pending(semantic, on_embed, engine, ray_address)
                 semantic.catch_up()
                 if report is not None:
                     report.embedded += embedded
         return changed
+
+    @staticmethod
+    def _embed_pending(
+        semantic: SemanticIndex, on_embed: EmbedProgress | None, engine: Engine, ray_address: str | None
+    ) -> int:
+        if engine == "local":
+            return semantic.embed_pending(on_embed)
+        if engine != "ray":
+            raise PapersiftError(f"unknown engine {engine!r}; choose local or ray")
+        if not semantic.pending():
+            return semantic.embed_pending(on_embed)  # nothing for a cluster to do
+        from papersift.distributed import RayEmbedding
+
+        ray = RayEmbedding(semantic.model, semantic.precision, address=ray_address)
+        try:
+            return semantic.embed_pending(on_embed, engine=ray)
+        finally:
+            ray.close()
 
     def load_indexes(self) -> None:
         """Catch the keyword and vector indexes up with the store, saving them, and load them;

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,9 @@ from papersift.embed import Embedder, Precision, locate_model, paper_text
 from papersift.store import Store
 from papersift.vectors import Allowed, VectorIndex
 
+if TYPE_CHECKING:
+    from papersift.distributed import RayEmbedding
+
 # A query is embedded from at most this many tokens (papers: the model's 256). all-MiniLM-L6-v2
 # was trained on 128-token inputs, and a 256-token paragraph costs ~50 ms to embed on 2 cores
 # against ~25 ms at 128: a pasted paragraph's first 128 tokens carry its topic.
@@ -32,6 +36,8 @@ QUERY_MAX_TOKENS = 128
 # Papers embedded between commits: a kill loses at most this many (~7 s of work at fp32 on 2 cores);
 # the embedder sorts each window by length, so batches carry little padding.
 EMBED_WINDOW = 512
+# A Ray engine gets this many windows at a time, enough packets to keep every actor busy.
+RAY_WINDOWS = 16
 
 log = logging.getLogger(__name__)
 EmbedProgress = Callable[[int, int], None]  # (papers embedded so far, papers to embed)
@@ -97,26 +103,40 @@ class SemanticIndex:
                 pending.append((pk, digest))
         return pending
 
-    def embed_pending(self, on_progress: EmbedProgress | None = None) -> int:
-        """Embed every paper that needs it, a window per transaction. Returns how many."""
+    def embed_pending(
+        self, on_progress: EmbedProgress | None = None, engine: RayEmbedding | None = None
+    ) -> int:
+        """Embed every paper that needs it, a window per transaction (with a Ray `engine`, a
+        packet per transaction, as packets come back). Returns how many."""
         target = self.store.change_sequence()
         if self.store.embedded_through(self.key) >= target:
             return 0
         pending = self.pending()
         if on_progress:
             on_progress(0, len(pending))
-        for start in range(0, len(pending), EMBED_WINDOW):
-            window = pending[start : start + EMBED_WINDOW]
+        done = 0
+        size = EMBED_WINDOW if engine is None else EMBED_WINDOW * RAY_WINDOWS
+        for start in range(0, len(pending), size):
+            window = pending[start : start + size]
             texts = self.store.texts_by_pk([pk for pk, _ in window])
-            present = [(pk, digest) for pk, digest in window if pk in texts]
-            vectors = self.embedder.embed([paper_text(*texts[pk]) for pk, _ in present])
-            rows = [
-                (pk, digest, vector.astype("<f4").tobytes())
-                for (pk, digest), vector in zip(present, vectors, strict=True)
-            ]
-            self.store.save_embeddings(self.key, rows)
+            present = [(pk, digest, paper_text(*texts[pk])) for pk, digest in window if pk in texts]
+            if engine is None:
+                vectors = self.embedder.embed([text for _, _, text in present])
+                batches = iter([([pk for pk, _, _ in present], [d for _, d, _ in present], vectors)])
+            else:
+                batches = engine.embed(present)
+            for pks, digests, vectors in batches:
+                rows = [
+                    (pk, digest, vector.astype("<f4").tobytes())
+                    for pk, digest, vector in zip(pks, digests, vectors, strict=True)
+                ]
+                self.store.save_embeddings(self.key, rows)
+                done += len(rows)
+                if on_progress:
+                    on_progress(min(done, len(pending)), len(pending))
+            done = start + len(window)
             if on_progress:
-                on_progress(start + len(window), len(pending))
+                on_progress(done, len(pending))
         self.store.set_embedded_through(self.key, target)
         return len(pending)
 
