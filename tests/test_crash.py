@@ -38,6 +38,13 @@ def file_ids(path: Path) -> list[str]:
         return [json.loads(line)["id"] for line in lines]
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 @pytest.mark.slow
 def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(
     run_cli: CliRun, db_path: Path, arxiv_file: Path
@@ -56,12 +63,19 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(
             time.sleep(0.05)
         time.sleep(random.uniform(0, 0.3))  # land anywhere inside a batch
         assert process.poll() is None, "the import ended before it could be killed"
+        helpers = children(process.pid)  # the forked extraction worker of a big import
         os.kill(process.pid, signal.SIGKILL)
     finally:
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()], (
+        "a worker outlived the killed import"
+    )
 
     with sqlite3.connect(db_path) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 
 from papersift.extract import Aliases, find_code_links, find_results
+from papersift.processes import when_parent_dies
 from papersift.records import Paper, ReportedResult
 
 # (code urls, project urls, code promised, results) of one paper
@@ -59,6 +60,8 @@ def _start_worker(aliases: Aliases) -> None:
     _worker_aliases = aliases
     # Ctrl-C is the importing process's to handle: it writes what it has read, then stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A killed importer cannot stop us: go with it rather than wait on its queue forever.
+    when_parent_dies(lambda: os._exit(0))
 
 
 def _find_all(batch: list[Texts]) -> list[Findings]:

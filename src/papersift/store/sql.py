@@ -79,6 +79,10 @@ class SQLStore:
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         raise NotImplementedError
 
+    def _insert(self, sql: str, parameters: Sequence[Any], key: str) -> int:
+        """Run an INSERT of one row; the key the database gave it."""
+        return int(self._execute(f"{sql} RETURNING {key}", parameters).fetchone()[0])
+
     def _lock(self, name: str) -> None:
         """Keep other writers taking the same lock out until this transaction ends."""
 
@@ -131,11 +135,8 @@ class SQLStore:
                 row = (*_paper_row(paper), sequence)
                 if pk is None:
                     marks = ", ".join("?" * len(row))
-                    pk = int(
-                        self._execute(
-                            f"INSERT INTO papers ({_PAPER_COLUMNS}, changed) VALUES ({marks}) RETURNING pk",
-                            row,
-                        ).fetchone()[0]
+                    pk = self._insert(
+                        f"INSERT INTO papers ({_PAPER_COLUMNS}, changed) VALUES ({marks})", row, "pk"
                     )
                 else:
                     assignments = ", ".join(f"{column} = ?" for column in _PAPER_COLUMNS.split(", "))
@@ -438,14 +439,13 @@ class SQLStore:
         """The new user's id, or None when the e-mail is taken (case-insensitively)."""
         try:
             with self.transaction():
-                row = self._execute(
-                    "INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?) "
-                    "RETURNING id",
+                return self._insert(
+                    "INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)",
                     (email, name, password_hash, _now()),
-                ).fetchone()
+                    "id",
+                )
         except self._integrity_error:
             return None
-        return int(row[0])
 
     def user_row(self, *, user_id: int | None = None, email: str | None = None) -> UserRow | None:
         # E-mail addresses match whatever their case (the schema makes them unique so).

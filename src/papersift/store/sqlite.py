@@ -86,5 +86,9 @@ class SQLiteStore(SQLStore):
     def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, parameters)
 
+    def _insert(self, sql: str, parameters: Sequence[Any], key: str) -> int:
+        # lastrowid: RETURNING costs ~10% of a big import's store time here.
+        return int(self._db.execute(sql, parameters).lastrowid or 0)
+
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self._db.executemany(sql, rows)

@@ -22,13 +22,14 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from types import FrameType
 from typing import Any
+
+from papersift.processes import when_parent_dies
 
 log = logging.getLogger("papersift.web")
 
@@ -153,11 +154,4 @@ def _worker(db: str, host: str, port: int, ready: Event) -> None:
 
 def _exit_with_parent() -> None:
     """Stop gracefully if the supervisor disappears (killed): no orphan keeps the port."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="papersift-parent-watch", daemon=True).start()
+    when_parent_dies(lambda: os.kill(os.getpid(), signal.SIGTERM))
