@@ -75,7 +75,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept, left_out = [], []
     for item in items:
         names = getattr(item, "fixturenames", ())
-        (kept if "library_locations" in names and "db_path" not in names else left_out).append(item)
+        on_postgres = "library_locations" in names or item.get_closest_marker("postgres") is not None
+        (kept if on_postgres and "db_path" not in names else left_out).append(item)
     config.hook.pytest_deselected(items=left_out)
     items[:] = kept
 

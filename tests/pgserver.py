@@ -348,6 +348,13 @@ class PostgresTestServer:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
+    def restart(self) -> None:
+        """Stop (fast: connections are cut) and start again on the same port, as an upgrade or a
+        crash would; for tests of what clients do then."""
+        done = self._pg_ctl("restart", "-m", "fast", "-l", str(self.log))
+        if done.returncode != 0:
+            raise ServerUnavailable(f"pg_ctl restart failed: {done.stdout}{done.stderr}\n{_tail(self.log)}")
+
     def stop(self) -> None:
         """Stop the server (fast shutdown: open connections are closed) and delete its directory."""
         if not self._running:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from papersift import Library
 from papersift.errors import StoreError
 from papersift.records import Paper
 from papersift.store import open_store
@@ -121,3 +123,21 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(url: str) -> N
     store.close()
     with pytest.raises(StoreError, match="newer papersift"):
         open_store(url)
+
+
+@pytest.mark.postgres
+def test_a_library_carries_on_after_the_database_restarts(backend: str, tmp_path: Path) -> None:
+    if backend != "postgres":
+        pytest.skip("PostgreSQL only: runs with --backend postgres")
+    from pgserver import PostgresTestServer
+
+    with PostgresTestServer.start(tmp_path / "own") as server:
+        lib = Library.open(server.create_database("restarted"))
+        try:
+            lib.ingest_records([Paper(id="p1", title="Graph rewiring for oversquashing", source="test")])
+            server.restart()  # every connection is cut
+            assert lib.store.count_papers() == 1  # between transactions: connects again
+            assert [hit.id for hit in lib.search("oversquashing", mode="keyword")] == ["p1"]
+            assert lib.ingest_records([Paper(id="p2", title="Another paper", source="test")]).added == 1
+        finally:
+            lib.close()

@@ -13,6 +13,7 @@ pgvector extension (`CREATE EXTENSION vector` is run by the first migration).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -36,6 +37,7 @@ __all__ = ["PostgresStore", "redacted"]
 # Vector search explores this many graph neighbours (pgvector's default, 40, finds ~0.99 of the
 # true top 10 at 75k papers; 100 keeps >= 0.99 at 1M: docs/notes/postgresql-plan.md).
 HNSW_EF_SEARCH = 100
+_BROKEN = psycopg.pq.TransactionStatus.UNKNOWN  # libpq's word for "the connection is bad"
 # Up to this many allowed papers a filtered vector search is exact over them; above it, the HNSW
 # index proposes candidates that the filter thins. Measured at 75k (random filters, top 10): exact
 # 4 / 15 / 44 / 94 ms for 1k / 5k / 20k / 50k allowed, through the index 18 / 3 / 2 / 1 ms.
@@ -61,14 +63,24 @@ class PostgresStore(SQLStore):
 
     def __init__(self, url: str) -> None:
         self.location = redacted(url)
+        self._url = url
         self._integrity_error = psycopg.errors.IntegrityError
+        self._depth = 0
+        self._conn: psycopg.Connection[Any] = self._connect()
+        self._migrate()
+        self._prepare_connection()
+        self._indexed_models: set[str] = set()
+        self._vector_counts: dict[str, tuple[int, float]] = {}
+
+    def _connect(self) -> psycopg.Connection[Any]:
         try:
-            self._conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
+            connection = psycopg.connect(self._url, autocommit=True)
         except psycopg.Error as error:
             raise StoreError(f"cannot connect to {self.location}: {_first_line(error)}") from None
-        self._conn.execute("SET TIME ZONE 'UTC'")  # times read back as SQLite keeps them
-        self._depth = 0
-        self._migrate()
+        connection.execute("SET TIME ZONE 'UTC'")  # times read back as SQLite keeps them
+        return connection
+
+    def _prepare_connection(self) -> None:
         register_vector(self._conn)
         self._conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
         try:  # pgvector >= 0.8: an index scan goes on until LIMIT rows pass a filter
@@ -76,8 +88,17 @@ class PostgresStore(SQLStore):
                 self._conn.execute("SET hnsw.iterative_scan = relaxed_order")
         except psycopg.errors.Error:
             pass  # older pgvector: nearest() over-fetches instead
-        self._indexed_models: set[str] = set()
-        self._vector_counts: dict[str, tuple[int, float]] = {}
+
+    def _reconnect_if_lost(self) -> bool:
+        """After the server went away (a restart, a failover), connect again: only between
+        transactions, where nothing is lost by it. Whether it did."""
+        if self._depth or (not self._conn.closed and self._conn.info.transaction_status != _BROKEN):
+            return False
+        with contextlib.suppress(psycopg.Error):
+            self._conn.close()
+        self._conn = self._connect()
+        self._prepare_connection()
+        return True
 
     def close(self) -> None:
         self._conn.close()
@@ -120,7 +141,15 @@ class PostgresStore(SQLStore):
         return int(row[0]) if row else 0
 
     def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
-        return self._conn.execute(_placeholders(sql), [_without_nul(value) for value in parameters])
+        values = [_without_nul(value) for value in parameters]
+        try:
+            return self._conn.execute(_placeholders(sql), values)
+        except psycopg.OperationalError:
+            # A statement outside a transaction changes nothing until it succeeds: once the lost
+            # connection is made again, it is run again, once.
+            if not self._reconnect_if_lost():
+                raise
+            return self._conn.execute(_placeholders(sql), values)
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._conn.cursor() as cursor:
