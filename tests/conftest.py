@@ -17,6 +17,8 @@ store nothing.
 from __future__ import annotations
 
 import asyncio
+import gzip
+import itertools
 import os
 import subprocess
 import sys
@@ -296,6 +298,20 @@ def run_cli(db_location: str, tmp_path: Path) -> CliRun:
         )
 
     return run
+
+
+def demo_lines(count: int) -> list[str]:
+    """The first `count` records of the bundled demo corpus, as JSON lines."""
+    from papersift.cli import DEMO_CORPUS
+
+    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
+        return list(itertools.islice(lines, count))
+
+
+def demo_sample(path: Path, count: int) -> Path:
+    """A JSON Lines file of the first `count` demo records."""
+    path.write_text("".join(demo_lines(count)), encoding="utf-8")
+    return path
 
 
 def store(library: Library, papers: list[Paper]) -> Library:

@@ -4,24 +4,17 @@ unique keys, advisory locks and row locks), so these run on both backends, as re
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, cli_environment
+from conftest import REPO, cli_environment, demo_lines
 from papersift import Library
-from papersift.cli import DEMO_CORPUS
 
 IMPORTERS = 3
 VOTERS = 4
-
-
-def demo_lines(count: int) -> list[str]:
-    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
-        return [next(lines) for _ in range(count)]
 
 
 # Small batches, so that the importers' transactions interleave many times over.

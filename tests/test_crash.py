@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CliRun, cli_environment, papersift_command
+from conftest import CliRun, cli_environment, demo_sample, papersift_command
 from papersift.library import INGEST_BATCH
 
 RECORDS = 74_728
@@ -117,15 +117,10 @@ def test_a_killed_embedding_run_keeps_whole_windows_and_a_rerun_embeds_only_the_
     run_cli: CliRun, db_path: Path, tmp_path: Path
 ) -> None:
     from conftest import WITH_MODEL
-    from papersift.cli import DEMO_CORPUS
     from papersift.search.semantic import EMBED_WINDOW
 
     papers = 2 * EMBED_WINDOW + 100
-    sample = tmp_path / "sample.jsonl"
-    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
-        sample.write_text(
-            "".join(line for _, line in zip(range(papers), lines, strict=False)), encoding="utf-8"
-        )
+    sample = demo_sample(tmp_path / "sample.jsonl", papers)
     process = subprocess.Popen(
         [*papersift_command(), "ingest", str(sample)],
         env={**cli_environment(db_path), **WITH_MODEL},

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CliRun
+from conftest import CliRun, demo_sample
 from papersift import Library
 from papersift.errors import PaperNotFound
 from papersift.library import EXTRACTION_VERSION
@@ -197,14 +197,10 @@ def test_cli_leaderboard(run_cli: CliRun, tmp_path: Path) -> None:
 def test_a_big_import_finds_in_a_worker_process_exactly_what_it_finds_inline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_location: Callable[[str], str]
 ) -> None:
-    import gzip
 
     import papersift.findings
-    from papersift.cli import DEMO_CORPUS
 
-    sample = tmp_path / "sample.jsonl"
-    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
-        sample.write_text("".join(line for _, line in zip(range(600), lines, strict=False)), encoding="utf-8")
+    sample = demo_sample(tmp_path / "sample.jsonl", 600)
     monkeypatch.setattr("papersift.library.INGEST_BATCH", 50)  # 12 batches: a worker from the 2nd
     found = {}
     for name, worker_after in (("worker", 1), ("inline", 10**9)):

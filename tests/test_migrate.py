@@ -3,7 +3,6 @@ resumable, verified table by table. Runs in the PostgreSQL pass (`pytest --backe
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -11,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, CliRun, LibraryLocations
+from conftest import FIXTURES, CliRun, LibraryLocations, demo_sample
 from papersift import Library
-from papersift.cli import DEMO_CORPUS
 from papersift.records import Paper
 
 MODEL_KEY = "test-model"
@@ -31,11 +29,7 @@ def sqlite_library(tmp_path: Path, papers: int = 300) -> Path:
     """A SQLite library with something in every table: papers (with code links and results),
     vectors, members, sessions, votes, collections, subscriptions, a digest, curated rows."""
     path = tmp_path / "source.db"
-    sample = tmp_path / "sample.jsonl"
-    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
-        sample.write_text(
-            "".join(line for _, line in zip(range(papers), lines, strict=False)), encoding="utf-8"
-        )
+    sample = demo_sample(tmp_path / "sample.jsonl", papers)
     with Library.open(path) as lib:
         assert lib.ingest(sample).ok
         lib.import_paperswithcode(

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import MODEL
+from conftest import MODEL, demo_sample
 from papersift import Library
-from papersift.cli import DEMO_CORPUS
 from papersift.distributed import pack_by_tokens
 
 
@@ -35,9 +33,7 @@ def test_the_ray_engine_embeds_as_the_local_engine_does(
     new_location: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("ray")
-    sample = tmp_path / "sample.jsonl"
-    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
-        sample.write_text("".join(next(lines) for _ in range(80)), encoding="utf-8")
+    sample = demo_sample(tmp_path / "sample.jsonl", 80)
     monkeypatch.setattr("papersift.distributed.TOKENS_PER_TASK", 3000)  # ~15 papers a packet
     with Library.open(new_location("local"), embedding_model=MODEL) as local:
         assert local.ingest(sample).embedded == 80

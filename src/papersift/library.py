@@ -520,15 +520,12 @@ class Library:
             return semantic.embed_pending(on_embed)
         if engine != "ray":
             raise PapersiftError(f"unknown engine {engine!r}; choose local or ray")
-        if not semantic.pending():
-            return semantic.embed_pending(on_embed)  # nothing for a cluster to do
         from papersift.distributed import RayEmbedding
 
-        ray = RayEmbedding(semantic.model, semantic.precision, address=ray_address)
-        try:
-            return semantic.embed_pending(on_embed, engine=ray)
-        finally:
-            ray.close()
+        return semantic.embed_pending(
+            on_embed,
+            start_engine=lambda: RayEmbedding(semantic.model, semantic.precision, address=ray_address),
+        )
 
     def load_indexes(self) -> None:
         """Catch the keyword and vector indexes up with the store, saving them, and load them;

@@ -104,16 +104,31 @@ class SemanticIndex:
         return pending
 
     def embed_pending(
-        self, on_progress: EmbedProgress | None = None, engine: RayEmbedding | None = None
+        self,
+        on_progress: EmbedProgress | None = None,
+        start_engine: Callable[[], RayEmbedding] | None = None,
     ) -> int:
-        """Embed every paper that needs it, a window per transaction (with a Ray `engine`, a
-        packet per transaction, as packets come back). Returns how many."""
+        """Embed every paper that needs it, a window per transaction. With `start_engine`, the
+        embedding runs on the engine it starts, only if there is anything to embed (a packet per
+        transaction, as packets come back). Returns how many."""
         target = self.store.change_sequence()
         if self.store.embedded_through(self.key) >= target:
             return 0
         pending = self.pending()
         if on_progress:
             on_progress(0, len(pending))
+        engine = start_engine() if pending and start_engine is not None else None
+        try:
+            self._embed_windows(pending, engine, on_progress)
+        finally:
+            if engine is not None:
+                engine.close()
+        self.store.set_embedded_through(self.key, target)
+        return len(pending)
+
+    def _embed_windows(
+        self, pending: list[tuple[int, bytes]], engine: RayEmbedding | None, on_progress: EmbedProgress | None
+    ) -> None:
         done = 0
         size = EMBED_WINDOW if engine is None else EMBED_WINDOW * RAY_WINDOWS
         for start in range(0, len(pending), size):
@@ -132,13 +147,11 @@ class SemanticIndex:
                 ]
                 self.store.save_embeddings(self.key, rows)
                 done += len(rows)
-                if on_progress:
+                if on_progress and engine is not None:
                     on_progress(min(done, len(pending)), len(pending))
             done = start + len(window)
             if on_progress:
                 on_progress(done, len(pending))
-        self.store.set_embedded_through(self.key, target)
-        return len(pending)
 
     # -- the vector index -----------------------------------------------------------------------
 
@@ -180,7 +193,9 @@ class SemanticIndex:
         if self.searched_by_store:
             pks = None
             if allowed is not None:
-                pks = np.flatnonzero(allowed).tolist() if isinstance(allowed, np.ndarray) else sorted(allowed)
+                pks = (
+                    np.flatnonzero(allowed) if isinstance(allowed, np.ndarray) else np.array(sorted(allowed))
+                )
             found = self.store.nearest(self.key, vector, k, pks)
             assert found is not None
             return [pk for pk, _ in found], [score for _, score in found]

@@ -14,7 +14,7 @@ so on PostgreSQL sequence values also commit in order: a cache catching up "afte
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -96,7 +96,7 @@ class SQLStore:
         return int(row[0])
 
     def nearest(
-        self, model: str, vector: Any, k: int, allowed: Sequence[int] | None = None
+        self, model: str, vector: Any, k: int, allowed: Collection[int] | None = None
     ) -> list[tuple[int, float]] | None:
         """The k papers whose `model` vectors are nearest (cosine) to a unit vector, best first,
         among `allowed` pks if given; None when this backend leaves vector search to the index
@@ -601,6 +601,9 @@ class SQLStore:
     def secret(self, name: str, make: Callable[[], str]) -> str:
         """A secret kept in the database (made once, by `make`): every worker signs alike."""
         key = f"secret:{name}"
+        existing = self.meta(key)  # a read: this runs for every signed link of a digest run
+        if existing is not None:
+            return existing
         with self.transaction():
             # The first writer wins; a worker racing it reads the winner's secret.
             self._execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, make()))
