@@ -21,7 +21,9 @@ from pgserver import RUN_AS, PostgresTestServer, bin_dir
 
 SETTINGS = {
     "shared_buffers": "2GB",
-    "maintenance_work_mem": "2GB",
+    # An HNSW build at 1M papers needs ~2 GB; pgvector slows sharply once its graph stops fitting.
+    "maintenance_work_mem": "4GB",
+    "max_parallel_maintenance_workers": "1",  # the second core of this machine
     "work_mem": "64MB",
     "effective_cache_size": "8GB",
     "max_wal_size": "8GB",
