@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -32,6 +33,8 @@ FAILURE_WINDOW = 15 * 60
 MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
+Role = Literal["member", "curator", "admin"]
+ROLES: tuple[Role, ...] = ("member", "curator", "admin")
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,20 @@ class User:
     email: str
     name: str
     created_at: str
+    role: Role = "member"
+
+    @property
+    def is_curator(self) -> bool:
+        """Curators (and admins) approve, pin, feature and remove entries, comments and claims."""
+        return self.role in ("curator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
-def _user(row: UserRow) -> User:
-    return User(row.id, row.email, row.name, row.created_at)
+def user_from_row(row: UserRow) -> User:
+    return User(row.id, row.email, row.name, row.created_at, cast(Role, row.role))
 
 
 def token_hash(token: str) -> bytes:
@@ -70,7 +83,7 @@ class Accounts:
             raise AccountError(f"an account with the e-mail {email} exists already")
         row = self.store.user_row(user_id=user_id)
         assert row is not None
-        return _user(row)
+        return user_from_row(row)
 
     def sign_in(self, email: str, password: str, *, client: str = "") -> User:
         """The user, if the password is right; every failure counts toward the rate limit."""
@@ -91,7 +104,7 @@ class Accounts:
             self.store.set_password_hash(row.id, _hasher.hash(password))
         self.store.clear_login_failures(keys[0])
         self.store.clear_login_failures("", before=now - FAILURE_WINDOW)  # forget old failures
-        return _user(row)
+        return user_from_row(row)
 
     def open_session(self, user: User) -> str:
         token = secrets.token_urlsafe(32)
@@ -103,17 +116,17 @@ class Accounts:
             return None
         user_id = self.store.session_user_id(token_hash(token))
         row = self.store.user_row(user_id=user_id) if user_id is not None else None
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     def close_session(self, token: str) -> None:
         self.store.delete_session(token_hash(token))
 
     def users(self) -> list[User]:
-        return [_user(row) for row in self.store.iter_users()]
+        return [user_from_row(row) for row in self.store.iter_users()]
 
     def user(self, email: str) -> User | None:
         row = self.store.user_row(email=email.strip())
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
 
 @lru_cache(maxsize=1)

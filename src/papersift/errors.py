@@ -47,3 +47,19 @@ class TooManyAttempts(PapersiftError):
     def __init__(self, reason: str, retry_after: int) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class CurationError(PapersiftError):
+    """A submission, comment, claim or moderation cannot be made as asked."""
+
+
+class NotAllowed(PapersiftError):
+    """The member's role does not allow this (a curator's or an admin's action)."""
+
+
+class RateLimited(PapersiftError):
+    """Too many submissions or comments in the last hour; wait and retry."""
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after

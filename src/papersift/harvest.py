@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -299,6 +299,19 @@ def harvest_api(
     finally:
         if own_client:
             polite.close()
+
+
+def fetch_arxiv(
+    arxiv_ids: Sequence[str], *, base_url: str = API_BASE_URL, client: PoliteClient
+) -> HarvestPage:
+    """The arXiv API's entries for some ids (at most 100), as one page; ids arXiv does not know
+    are simply absent from it."""
+    if not 0 < len(arxiv_ids) <= 100:
+        raise ValueError("fetch between 1 and 100 ids at a time")
+    params = {"id_list": ",".join(arxiv_ids), "start": "0", "max_results": str(len(arxiv_ids))}
+    response = client.get(base_url, params)
+    _read_api_page(response.content, str(response.url))  # raises HarvestError on a broken page
+    return HarvestPage(content=response.content, format="arxiv-atom", url=str(response.url), resume=None)
 
 
 def oai_set(category: str) -> str:

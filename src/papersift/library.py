@@ -39,7 +39,8 @@ from scipy import sparse
 
 from papersift import leaderboards as boards
 from papersift import recommend, sources
-from papersift.accounts import Accounts, User
+from papersift.accounts import Accounts, User, user_from_row
+from papersift.curation import Curation
 from papersift.digests import (
     DEFAULT_MAX_PAPERS,
     FREQUENCIES,
@@ -251,6 +252,7 @@ class Library:
         self._term_counts_sequence = -1
         self.accounts = Accounts(store)
         self._aliases: Aliases | None = None
+        self._curation: Curation | None = None
 
     @classmethod
     def open(
@@ -891,6 +893,13 @@ class Library:
         papers = self.store.papers_by_pk([pk for pk, _ in ranked])
         return [FeedItem(papers[pk], votes) for pk, votes in ranked]
 
+    @property
+    def curation(self) -> Curation:
+        """The day's lists people curate, comments, public collections, authorship claims."""
+        if self._curation is None:
+            self._curation = Curation(self)
+        return self._curation
+
     # -- code links, results and leaderboards ----------------------------------------------
 
     @property
@@ -1332,7 +1341,7 @@ class Library:
             if on_progress:
                 on_progress(done, len(by_member))
             row = members[user_id]
-            user = User(row.id, row.email, row.name, row.created_at)
+            user = user_from_row(row)
             freq: Frequency = "weekly" if frequency == "weekly" else "daily"
             if self.store.digest_status(user_id, freq, period_name(day, freq)) is not None:
                 run.already += 1
@@ -1383,7 +1392,7 @@ class Library:
             raise SubscriptionError(invalid) from None
         if row is None or frequency not in FREQUENCIES:
             raise SubscriptionError("this unsubscribe link is for an account that no longer exists")
-        return User(row.id, row.email, row.name, row.created_at), frequency
+        return user_from_row(row), frequency
 
     def unsubscribe_by_token(self, token: str) -> tuple[str, Frequency]:
         """Stop the digests a token names (again: nothing more); (the member's e-mail, frequency)."""
@@ -1402,7 +1411,7 @@ class Library:
             raise SubscriptionError("this feed address is not valid (it may have been cut short)") from None
         if row is None:
             raise SubscriptionError("this feed address is for an account that no longer exists")
-        return User(row.id, row.email, row.name, row.created_at)
+        return user_from_row(row)
 
     def _signer(self, purpose: str = "unsubscribe") -> URLSafeSerializer:
         # One secret, kept in the database so every worker signs alike; a salt per purpose, so

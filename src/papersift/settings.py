@@ -83,6 +83,24 @@ SETTINGS = (
     ),
     Setting("mail_from", "PAPERSIFT_MAIL_FROM", "papersift <papersift@localhost>", "the From of digests"),
     Setting(
+        "curation",
+        "PAPERSIFT_CURATION",
+        "open",
+        "open (members' submissions join the day's list at once) or moderated (a curator approves them)",
+    ),
+    Setting(
+        "submission_window_days",
+        "PAPERSIFT_SUBMISSION_WINDOW_DAYS",
+        "14",
+        "papers published longer ago than this many days cannot be submitted to a day's list",
+    ),
+    Setting(
+        "arxiv_api",
+        "PAPERSIFT_ARXIV_API",
+        "https://export.arxiv.org/api/query",
+        "the arXiv API that submitted papers' metadata is fetched from",
+    ),
+    Setting(
         "aliases",
         "PAPERSIFT_ALIASES",
         "",

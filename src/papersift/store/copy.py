@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from papersift.store.sql import SQLStore, _text
+from papersift.store.sql import SQLStore
+from papersift.store.values import as_text as _text
 
 # (table, key columns, other columns), parents before children.
 TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -30,11 +31,11 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("paper_aliases", ("alias",), ("pk",)),
     ("harvest_state", ("name",), ("resume", "updated_at")),
     ("embeddings", ("model", "pk"), ("text_hash", "vector", "sequence")),
-    ("users", ("id",), ("email", "name", "password_hash", "created_at")),
+    ("users", ("id",), ("email", "name", "password_hash", "created_at", "role")),
     ("sessions", ("token_hash",), ("user_id", "created_at", "expires_at")),
     ("votes", ("user_id", "pk"), ("created_at",)),
     ("login_failures", ("key", "at"), ()),
-    ("collections", ("id",), ("user_id", "name", "created_at")),
+    ("collections", ("id",), ("user_id", "name", "created_at", "public")),
     ("saved_papers", ("collection_id", "pk"), ("note", "saved_at")),
     ("subscriptions", ("id",), ("user_id", "kind", "value", "mode", "frequency", "max_papers", "created_at")),
     ("digests", ("user_id", "frequency", "period"), (
@@ -47,6 +48,13 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         "arxiv_id", "paper_title", "paper_url", "task", "dataset", "metric", "value", "value_text", "model",
         "published",
     )),
+    ("daily_entries", ("day", "pk"), ("status", "pinned", "featured", "submitted_at")),
+    ("daily_submitters", ("day", "pk", "user_id"), ("submitted_at",)),
+    ("pending_submissions", ("arxiv_id", "day", "user_id"), ("submitted_at", "attempts", "last_error")),
+    ("comments", ("id",), ("pk", "user_id", "body", "created_at", "edited_at", "removed_at", "removed_by")),
+    ("collection_follows", ("user_id", "collection_id"), ("created_at",)),
+    ("author_claims", ("user_id", "pk"), ("author", "status", "created_at", "decided_at")),
+    ("moderation_log", ("id",), ("at", "actor_id", "actor", "action", "target", "detail")),
 )  # fmt: skip
 _JSON_COLUMNS = {"authors", "categories", "keywords", "papers"}
 # Rows of `meta` that belong to one store and are not copied: its identity (which names the

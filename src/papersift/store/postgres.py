@@ -50,6 +50,8 @@ IDENTITY_COLUMNS = (
     ("collections", "id"),
     ("subscriptions", "id"),
     ("curated_results", "id"),
+    ("comments", "id"),
+    ("moderation_log", "id"),
 )
 
 

@@ -22,6 +22,11 @@ from typing import Any
 
 from papersift.ids import title_key
 from papersift.records import CuratedResult, Paper, ReportedResult
+from papersift.store.curation import CurationStatements
+from papersift.store.values import as_day as _day
+from papersift.store.values import as_list as _loaded
+from papersift.store.values import as_text as _text
+from papersift.store.values import now_text as _now
 
 _PAPER_COLUMNS = (
     "id, title, title_key, abstract, authors, categories, published, updated, version, arxiv_id, doi, "
@@ -43,6 +48,7 @@ class UserRow:
     name: str
     password_hash: str
     created_at: str
+    role: str = "member"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ class StoredPaper:
     aliases: tuple[str, ...] = ()
 
 
-class SQLStore:
+class SQLStore(CurationStatements):
     """The store's methods over a backend's connection (see the module's docstring)."""
 
     # Whether `nearest` searches vectors in the database (else an index beside it does).
@@ -451,12 +457,14 @@ class SQLStore:
         # E-mail addresses match whatever their case (the schema makes them unique so).
         where, value = ("id = ?", user_id) if user_id is not None else ("lower(email) = lower(?)", email)
         row = self._execute(
-            f"SELECT id, email, name, password_hash, created_at FROM users WHERE {where}", (value,)
+            f"SELECT id, email, name, password_hash, created_at, role FROM users WHERE {where}", (value,)
         ).fetchone()
         return _user_row(row) if row else None
 
     def iter_users(self) -> Iterator[UserRow]:
-        for row in self._execute("SELECT id, email, name, password_hash, created_at FROM users ORDER BY id"):
+        for row in self._execute(
+            "SELECT id, email, name, password_hash, created_at, role FROM users ORDER BY id"
+        ):
             yield _user_row(row)
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
@@ -969,34 +977,9 @@ class SQLStore:
         )
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _day(value: str | date | None) -> date | None:
-    """A stored date: ISO text (SQLite) or a date (PostgreSQL)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value) if value else None
-
-
-def _loaded(value: str | list[Any]) -> list[Any]:
-    """A stored JSON list: text (SQLite) or already parsed (PostgreSQL's jsonb)."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _text(value: str | date | None) -> str | None:
-    """A stored date or time as ISO text, as SQLite keeps it (times to the second)."""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _user_row(row: Sequence[Any]) -> UserRow:
-    user_id, email, name, password_hash, created_at = row
-    return UserRow(user_id, email, name, password_hash, _text(created_at) or "")
+    user_id, email, name, password_hash, created_at, role = row
+    return UserRow(user_id, email, name, password_hash, _text(created_at) or "", role)
 
 
 def _chunks(values: list[Any], size: int = _MAX_VARIABLES) -> Iterator[list[Any]]:
