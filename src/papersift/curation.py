@@ -415,6 +415,12 @@ class Curation:
         self.store.set_collection_public(collection_id, public)
         return collection_id
 
+    def visibility(self, user: User, name: str) -> tuple[int, bool]:
+        """(id, public) of one of a member's collections."""
+        collection_id = self.library._collection_id(user, name)
+        row = self.store.collection_row(collection_id)
+        return collection_id, bool(row and row[2])
+
     def public_collection(self, collection_id: int) -> PublicCollection:
         from papersift.library import SavedPaper
 

@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from papersift import __version__
-from papersift.errors import PaperNotFound, PapersiftError
+from papersift.errors import NotAllowed, PaperNotFound, PapersiftError, RateLimited
 from papersift.library import Library
 from papersift.settings import default_library_location
 from papersift.web.security import remember_csrf_token, verify_csrf
@@ -82,10 +82,11 @@ def create_app(library: Library, *, warm_up: bool = False, close_library: bool =
     app.state.library = library
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    from papersift.web import api, feed_routes, member_pages, pages
+    from papersift.web import api, curation_pages, feed_routes, member_pages, pages
 
     # The API first: its `/papers/{id}.md` must win over the paper page's `/papers/{id}`.
     app.include_router(api.router)
+    app.include_router(curation_pages.router)  # before pages: it decides what "/" shows
     app.include_router(pages.router)
     app.include_router(feed_routes.router)
     app.include_router(member_pages.router)
@@ -130,6 +131,10 @@ def error_page(
         return Response(f"{status} {heading}", status_code=status, media_type="text/plain")
 
 
+def _sentence(reason: str) -> str:
+    return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -151,6 +156,19 @@ def _add_error_handlers(app: FastAPI) -> None:
         if wants_json(request):
             return JSONResponse({"detail": exc.reason}, status_code=404)
         return error_page(request, 404, "There is no paper with this id in the library.")
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": exc.reason}, status_code=403)
+        return error_page(request, 403, _sentence(exc.reason))
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)}
+        if wants_json(request):
+            return JSONResponse({"detail": exc.reason}, status_code=429, headers=headers)
+        return error_page(request, 429, _sentence(exc.reason), headers)
 
     @app.exception_handler(PapersiftError)
     async def papersift_error(request: Request, exc: PapersiftError) -> Response:

@@ -3,6 +3,7 @@
     GET /feeds/search.{rss|atom|json}?q=&mode=&author=&category=&from=&to=&has_code=
     GET /feeds/authors/{name}.{rss|atom|json}
     GET /feeds/categories/{code}.{rss|atom|json}
+    GET /feeds/collections/{n}.{rss|atom|json}   a public collection
 
 Each lists the newest of the papers it follows (the FEED_SIZE best matches of a search, newest
 first: a reader wants what is new, and a subscribed search keeps its relevance cut). The bytes
@@ -27,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from papersift.embed import ModelUnavailable
-from papersift.errors import SubscriptionError
+from papersift.errors import PaperNotFound, SubscriptionError
 from papersift.library import SEARCH_MODES, SearchMode
 from papersift.records import Hit, Paper
 from papersift.search.tokens import words
@@ -282,3 +283,22 @@ async def recommendations_feed(request: Request, token: str, fmt: str) -> Respon
     response.headers["Cache-Control"] = "private, max-age=900"  # one member's, at a secret address
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+@router.get("/feeds/collections/{collection_id}.{fmt}")
+async def collection_feed(request: Request, collection_id: int, fmt: str) -> Response:
+    """A public collection's papers, the most recently added first (a private one is not found)."""
+    kind = _format(fmt)
+    try:
+        shown = get_library(request).curation.public_collection(collection_id)
+    except PaperNotFound as error:
+        raise HTTPException(status_code=404, detail=error.reason) from None
+    return _feed_response(
+        request,
+        [saved.paper for saved in shown.papers[:FEED_SIZE]],
+        kind,
+        title=f"{shown.name} by {shown.owner} – papersift",
+        page=f"/collections/{collection_id}",
+        feed=f"/feeds/collections/{collection_id}.{kind}",
+        about=f"Papers {shown.owner} adds to the collection “{shown.name}” on papersift.",
+    )

@@ -146,7 +146,10 @@ async def home(
         if has_code:
             values["has_code"] = 1
         values.update(changes)
-        return "/?" + urlencode({name: value for name, value in values.items() if value is not None})
+        # Served at "/" until members curate a day's list, and always at "/new".
+        return f"{request.url.path}?" + urlencode(
+            {name: value for name, value in values.items() if value is not None}
+        )
 
     return page(
         request,

@@ -13,6 +13,8 @@ from datetime import date
 from functools import lru_cache
 from urllib.parse import quote, urlencode, urlsplit
 
+import nh3
+from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from papersift.records import Paper
@@ -88,6 +90,40 @@ def highlight(text: str, spans: tuple[tuple[int, int], ...] | list[tuple[int, in
         position = end
     parts.append(escape(text[position:]))
     return Markup("").join(parts)
+
+
+# What a comment may contain once rendered: text formatting, lists, quotes, code and links.
+_COMMENT_TAGS = frozenset(
+    {"p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr", "del", "s",
+     "h3", "h4", "h5", "h6"}
+)  # fmt: skip
+_COMMENT_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable("strikethrough")
+    .disable("image")  # an image in a comment is a tracking pixel waiting to happen
+)
+# Headings in a comment are demoted: the paper page owns h1 and h2.
+_COMMENT_MARKDOWN.add_render_rule(
+    "heading_open", lambda self, tokens, idx, options, env: f"<h{max(3, int(tokens[idx].tag[1]))}>"
+)
+_COMMENT_MARKDOWN.add_render_rule(
+    "heading_close", lambda self, tokens, idx, options, env: f"</h{max(3, int(tokens[idx].tag[1]))}>\n"
+)
+
+
+def comment_html(markdown: str) -> Markup:
+    """A comment's Markdown as HTML that cannot carry markup of its own: raw HTML is shown as
+    text, images are not rendered, and the result goes through an allow-list sanitiser (nh3:
+    only the tags above, links only to http(s) and mailto, marked nofollow ugc)."""
+    rendered = _COMMENT_MARKDOWN.render(markdown)
+    clean = nh3.clean(
+        rendered,
+        tags=set(_COMMENT_TAGS),
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow ugc noopener noreferrer",
+    )
+    return Markup(clean)
 
 
 def safe_url(url: str | None) -> str | None:
