@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Literal
 from papersift import sources
 from papersift.accounts import ROLES, User, user_from_row
 from papersift.errors import CurationError, HarvestError, NotAllowed, PaperNotFound, RateLimited
+from papersift.feeds import Period, period_span
 from papersift.harvest import PoliteClient, fetch_arxiv
 from papersift.ids import parse_arxiv_id
 from papersift.records import Paper
 from papersift.settings import setting
-from papersift.store.curation import CommentRow, EntryRow, LogRow
+from papersift.store.curation import CommentRow, EntryRow, LogRow, SubmitterRow
 
 if TYPE_CHECKING:
     from papersift.library import Library, SavedPaper
@@ -249,33 +250,45 @@ class Curation:
         statuses = LISTED_OR_WAITING if include_pending else LISTED
         days = self.store.curated_days(LISTED)
         day = day or (days[0] if days else _today())
-        entries = self._entries(day, self.store.entries(day, statuses))
+        entries = self._entries(self.store.entries(day, statuses))
         before = next((d for d in days if d < day), None)
         after = next((d for d in reversed(days) if d > day), None)
         return CuratedDay(day, entries, before, after)
+
+    def listed(
+        self, first: date | None, period: Period = "day", *, newest_first: bool = False
+    ) -> list[DailyEntry]:
+        """The listed entries of a day, week or month (default: the newest day with a list),
+        ranked as a day is (pinned, upvotes) or newest submission first."""
+        if first is None:
+            days = self.store.curated_days(LISTED)
+            if not days:
+                return []
+            first = days[0]
+        start, end = period_span(first, period)
+        return self._entries(self.store.entries_between(start, end, LISTED, newest_first=newest_first))
 
     def has_lists(self) -> bool:
         """Whether any day has a curated list (else the home page shows every new paper)."""
         return self.store.count_entries("approved") > 0
 
     def waiting_for_approval(self) -> list[DailyEntry]:
-        rows = self.store.pending_entries()
-        found: list[DailyEntry] = []
-        for day in sorted({row.day for row in rows}):
-            found += self._entries(day, [row for row in rows if row.day == day])
-        return found
+        return self._entries(self.store.pending_entries())
 
     def entries_of(self, paper_id: str) -> list[DailyEntry]:
         """The lists a paper was submitted to (any status), newest day first."""
         pk = self.library._pk(paper_id)
-        rows = self.store.entries_of_paper(pk)
-        return [entry for row in rows for entry in self._entries(row.day, [row])]
+        return self._entries(self.store.entries_of_paper(pk))
 
-    def _entries(self, day: date, rows: list[EntryRow]) -> list[DailyEntry]:
-        pks = [row.pk for row in rows]
+    def _entries(self, rows: list[EntryRow]) -> list[DailyEntry]:
+        """Entries (of any days) with their papers, submitters and comment counts, in `rows`' order."""
+        pks = sorted({row.pk for row in rows})
         papers = self.store.papers_by_pk(pks)
-        submitters = self.store.submitters(day, pks)
         comments = self.store.comment_counts(pks)
+        submitters: dict[tuple[date, int], list[SubmitterRow]] = {}
+        for day in {row.day for row in rows}:
+            found = self.store.submitters(day, [row.pk for row in rows if row.day == day])
+            submitters.update(((day, pk), names) for pk, names in found.items())
         return [
             DailyEntry(
                 papers[row.pk],
@@ -285,7 +298,10 @@ class Curation:
                 row.featured,
                 row.votes,
                 comments.get(row.pk, 0),
-                tuple(Submitter(s.user_id, s.name, s.submitted_at) for s in submitters.get(row.pk, [])),
+                tuple(
+                    Submitter(s.user_id, s.name, s.submitted_at)
+                    for s in submitters.get((row.day, row.pk), [])
+                ),
                 row.submitted_at,
             )
             for row in rows
@@ -304,7 +320,7 @@ class Curation:
             self._moderate_entry(curator, day, pk, paper_id, action)
             row = self.store.entry(day, pk)
         assert row is not None
-        return self._entries(day, [row])[0]
+        return self._entries([row])[0]
 
     def _moderate_entry(self, curator: User, day: date, pk: int, paper_id: str, action: Action) -> None:
         changes: dict[Action, dict[str, str | bool]] = {

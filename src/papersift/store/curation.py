@@ -148,6 +148,19 @@ class CurationStatements:
         )
         return [_entry(row) for row in rows]
 
+    def entries_between(
+        self, first: date, last: date, statuses: Sequence[str], *, newest_first: bool = False
+    ) -> list[EntryRow]:
+        """The entries of the days from `first` to `last`: ranked as a day is, or newest first."""
+        marks = ", ".join("?" * len(statuses))
+        order = "e.submitted_at DESC, e.pk DESC" if newest_first else _ENTRY_ORDER
+        rows = self._execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM daily_entries e WHERE e.day >= ? AND e.day <= ? "
+            f"AND e.status IN ({marks}) ORDER BY {order}",
+            (first.isoformat(), last.isoformat(), *statuses),
+        )
+        return [_entry(row) for row in rows]
+
     def entry(self, day: date, pk: int) -> EntryRow | None:
         row = self._execute(
             f"SELECT {_ENTRY_COLUMNS} FROM daily_entries e WHERE e.day = ? AND e.pk = ?",

@@ -50,6 +50,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from papersift.accounts import User
+from papersift.curation import DailyEntry
 from papersift.embed import ModelUnavailable
 from papersift.errors import PaperNotFound, PapersiftError
 from papersift.feeds import Period
@@ -58,9 +59,11 @@ from papersift.library import SearchMode
 from papersift.records import Paper
 from papersift.web.api_hf import (
     IMPORTER_NAME,
+    DailySubmission,
     HfDailyPaper,
     HfError,
     HfPaper,
+    handle,
     hf_daily_paper,
     hf_paper,
     paper_markdown,
@@ -482,8 +485,11 @@ async def hf_search(
     """`HfApi.list_papers(query=...)`: papers matching a query (hybrid search), best first."""
     library = get_library(request)
     results = library.search(q, limit=limit, has_code=has_code)
-    counts = library.upvote_counts([hit.id for hit in results])
-    return [hf_daily_paper(hit.paper, counts.get(hit.id, 0)) for hit in results]
+    ids = [hit.id for hit in results]
+    counts, comments = library.upvote_counts(ids), library.curation.comment_counts(ids)
+    return [
+        hf_daily_paper(hit.paper, counts.get(hit.id, 0), comments=comments.get(hit.id, 0)) for hit in results
+    ]
 
 
 @router.get(
@@ -505,13 +511,34 @@ async def hf_daily_papers(
 ) -> list[HfDailyPaper]:
     """`HfApi.list_daily_papers(...)`: the papers of a day, week or month (default: the newest day).
 
-    `trending` sorts by upvotes, `publishedAt` newest first. Every paper's submitter is
-    "papersift" (papers come in by import), so another `submitter` has none.
+    Once members curate, these are the curated entries (pinned first, then by upvotes; `publishedAt`
+    sorts by submission, newest first) with their submitters; `submitter` filters by a
+    submitter's handle or name. Before anyone curates, every new paper of the period, submitted
+    by "papersift"; `trending` sorts by upvotes, `publishedAt` newest first.
     """
     first, period = _feed_period(day, week, month)
+    library = get_library(request)
+    if library.curation.has_lists():
+        entries = library.curation.listed(first, period, newest_first=sort == "publishedAt")
+        if submitter is not None:
+            wanted = submitter.casefold()
+            entries = [
+                e for e in entries if any(wanted in (s.name.casefold(), handle(s.name)) for s in e.submitters)
+            ]
+        if has_code:
+            entries = [entry for entry in entries if entry.paper.code]
+        return [
+            hf_daily_paper(
+                entry.paper,
+                entry.upvotes,
+                comments=entry.comments,
+                submission=DailySubmission(*_first_submitter(entry)),
+            )
+            for entry in entries[p * limit : (p + 1) * limit]
+        ]
     if submitter is not None and submitter != IMPORTER_NAME:
         return []
-    feed = get_library(request).daily(
+    feed = library.daily(
         first,
         period=period,
         sort="trending" if sort == "trending" else "date",
@@ -519,7 +546,18 @@ async def hf_daily_papers(
         offset=p * limit,
         has_code=has_code,
     )
-    return [hf_daily_paper(item.paper, item.upvotes) for item in feed.items]
+    comments = library.curation.comment_counts([item.paper.id for item in feed.items])
+    return [
+        hf_daily_paper(item.paper, item.upvotes, comments=comments.get(item.paper.id, 0))
+        for item in feed.items
+    ]
+
+
+def _first_submitter(entry: DailyEntry) -> tuple[int, str, str]:
+    first = entry.submitters[0] if entry.submitters else None
+    return (
+        (first.user_id, first.name, first.submitted_at) if first else (0, IMPORTER_NAME, entry.submitted_at)
+    )
 
 
 @router.get(

@@ -8,13 +8,17 @@ a neutral default when papersift does not know the value), a key it sends only s
 that return these models drop None values (`response_model_exclude_none`), which is how the
 optional keys stay absent.
 
+Who submitted a paper to the daily list: once members curate (`papersift.curation`), the daily
+papers are the curated entries, with their first submitter (`submittedBy`: the member's name, and
+as handle that name in lower case with dashes) and the time of submission (`submittedOnDailyAt`).
+Before anyone curates, the daily papers are every new paper: then the submitter is one "papersift"
+account (`IMPORTER`) and `submittedOnDailyAt` is the paper's publication day.
+
 What papersift cannot know, and what it sends instead:
-- who submitted a paper to the daily feed: papers enter papersift by import, so the submitter is
-  one "papersift" account (`IMPORTER`), and `submittedOnDailyAt` is the paper's publication day
-  (the day papersift's daily feed shows it);
 - Hub ids (`_id`, `discussionId`): stable 24-hex-digit hashes of the paper id (and author
   position), the length and alphabet of the Hub's own ids;
-- AI summaries, comments, thumbnails: empty (`""`, `0`, `[]`), never invented. `ai_keywords` holds
+- AI summaries, thumbnails: empty (`""`, `[]`), never invented. `numComments` counts the
+  paper's comments on papersift. `ai_keywords` holds
   the paper's own keywords where the source gave some.
 
 Pure functions: no Library, no I/O.
@@ -23,6 +27,8 @@ Pure functions: no Library, no I/O.
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -33,6 +39,7 @@ from papersift.web.render import repository_link
 
 # The one account every imported paper is "submitted" by (see the module docstring).
 IMPORTER_NAME = "papersift"
+_HANDLE_WORD = re.compile(r"[^\W_]+")
 
 
 def hub_id(*parts: str) -> str:
@@ -120,7 +127,9 @@ class HfDailyPaper(_HubModel):
     title: str
     summary: str
     thumbnail: str = ""
-    numComments: int = 0
+    numComments: int = Field(
+        default=0, description="Comments on the paper on papersift (removed ones not counted)"
+    )
     submittedBy: HfSubmittedBy
     isAuthorParticipating: bool = False
 
@@ -158,8 +167,39 @@ def project_page(paper: Paper) -> str | None:
     return None
 
 
-def hf_paper(paper: Paper, upvotes: int) -> HfPaper:
+@dataclass(frozen=True)
+class DailySubmission:
+    """Who put a paper on a day's list, and when (ISO time, UTC)."""
+
+    user_id: int
+    name: str
+    submitted_at: str
+
+
+def handle(name: str) -> str:
+    """A member's name as a Hub-style handle ("Ada Lovelace" -> "ada-lovelace")."""
+    return "-".join(_HANDLE_WORD.findall(name.casefold())) or "member"
+
+
+def hub_instant(moment: str) -> str:
+    """An ISO time ("2026-11-20T14:03:09+00:00") as the Hub writes instants."""
+    return moment[:19] + ".000Z"
+
+
+def _submitted_by(submission: DailySubmission | None) -> tuple[HfSubmittedBy, HfSubmittedOnDailyBy]:
+    if submission is None:
+        return SUBMITTED_BY, SUBMITTED_ON_DAILY_BY
+    hub_user = hub_id("user", str(submission.user_id))
+    name = handle(submission.name)
+    return (
+        HfSubmittedBy(_id=hub_user, fullname=submission.name, name=name),
+        HfSubmittedOnDailyBy(_id=hub_user, fullname=submission.name, name=name, user=name),
+    )
+
+
+def hf_paper(paper: Paper, upvotes: int, submission: DailySubmission | None = None) -> HfPaper:
     day = hub_time(paper.published)
+    _by, on_daily_by = _submitted_by(submission)
     return HfPaper(
         id=paper.id,
         authors=[
@@ -167,8 +207,8 @@ def hf_paper(paper: Paper, upvotes: int) -> HfPaper:
             for position, name in enumerate(paper.authors)
         ],
         publishedAt=day,
-        submittedOnDailyAt=day,
-        submittedOnDailyBy=SUBMITTED_ON_DAILY_BY,
+        submittedOnDailyAt=hub_instant(submission.submitted_at) if submission else day,
+        submittedOnDailyBy=on_daily_by,
         title=paper.title,
         summary=paper.abstract,
         upvotes=upvotes,
@@ -179,13 +219,16 @@ def hf_paper(paper: Paper, upvotes: int) -> HfPaper:
     )
 
 
-def hf_daily_paper(paper: Paper, upvotes: int) -> HfDailyPaper:
+def hf_daily_paper(
+    paper: Paper, upvotes: int, *, comments: int = 0, submission: DailySubmission | None = None
+) -> HfDailyPaper:
     return HfDailyPaper(
-        paper=hf_paper(paper, upvotes),
+        paper=hf_paper(paper, upvotes, submission),
         publishedAt=hub_time(paper.published),
         title=paper.title,
         summary=paper.abstract,
-        submittedBy=SUBMITTED_BY,
+        numComments=comments,
+        submittedBy=_submitted_by(submission)[0],
     )
 
 
