@@ -15,7 +15,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from papersift.accounts import User
+from papersift.accounts import ROLES, User
 from papersift.cli import _date, _library, cli, err, out
 from papersift.digests import DEFAULT_MAX_PAPERS, MAX_PAPERS
 from papersift.errors import PapersiftError
@@ -71,14 +71,39 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         rows: list[dict[str, Any]] = []
         for member in library.accounts.users():
             subscriptions = [_subscription_json(s) for s in library.subscriptions(member)]
-            rows.append({"email": member.email, "name": member.name, "subscriptions": subscriptions})
+            rows.append(
+                {
+                    "email": member.email,
+                    "name": member.name,
+                    "role": member.role,
+                    "subscriptions": subscriptions,
+                }
+            )
     if as_json:
         out.print_json(json.dumps(rows))
         return
     for row in rows:
-        out.print(f"{escape(row['email'])}  {escape(row['name'])}", highlight=False)
+        role = "" if row["role"] == "member" else f"  [{row['role']}]"
+        out.print(f"{escape(row['email'])}  {escape(row['name'])}{escape(role)}", highlight=False)
         for subscription in row["subscriptions"]:
             out.print(f"  {escape(_describe(subscription))}", highlight=False)
+
+
+@user.command("grant")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_context
+def user_grant(ctx: click.Context, email: str, role: str) -> None:
+    """Give a member a role: curator (approves, pins, features and removes entries of the daily
+    list, removes comments, confirms authorship claims), admin, or member again. Logged in the
+    moderation log as done from the command line."""
+    with _library(ctx) as library:
+        try:
+            member = library.curation.grant(None, email, role)
+        except PapersiftError as error:
+            _fail(ctx, error)
+            return
+    err.print(f"{escape(member.email)} is now {member.role}")
 
 
 def _subscription_json(subscription: Any) -> dict[str, Any]:
@@ -206,3 +231,55 @@ def digest_send(ctx: click.Context, dry_run: bool, day: date | None, as_json: bo
         for item in run.would_send:
             out.print(f"{escape(item.email)}: {len(item.entries)} papers ({item.frequency} {item.period})")
     err.print(", ".join(f"{value:,} {name.replace('_', ' ')}" for name, value in counts.items()))
+
+
+# -- curation -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def curation() -> None:
+    """The daily lists people curate."""
+
+
+@curation.command("submit")
+@click.argument("reference")
+@click.option("--as", "email", required=True, help="The member submitting (their e-mail).")
+@click.option("--date", "day", callback=_date, help="The day's list (YYYY-MM-DD; default: today, UTC).")
+@click.pass_context
+def curation_submit(ctx: click.Context, reference: str, email: str, day: date | None) -> None:
+    """Submit a paper (an arXiv id or URL) to a day's list on a member's behalf."""
+    with _library(ctx) as library:
+        try:
+            submission = library.curation.submit(_member(library, email), reference, today=day)
+        except PapersiftError as error:
+            _fail(ctx, error)
+            return
+    err.print(f"{submission.outcome}: {escape(submission.message)}")
+
+
+@curation.command("retry")
+@click.pass_context
+def curation_retry(ctx: click.Context) -> None:
+    """Fetch the papers of submissions kept while arXiv could not be reached, and list them
+    (run it from the digest timer). Exit status 1 if some are still waiting."""
+    with _library(ctx) as library:
+        listed, waiting = library.curation.retry_pending()
+    err.print(f"{listed:,} listed, {waiting:,} still waiting for arXiv")
+    ctx.exit(1 if waiting else 0)
+
+
+@curation.command("log")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def curation_log(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """The moderation log, newest first: who did what, and when."""
+    with _library(ctx) as library:
+        rows = library.curation.log(limit)
+    if as_json:
+        out.print_json(json.dumps([{"at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
+                                    "detail": r.detail} for r in rows]))  # fmt: skip
+        return
+    for row in rows:
+        detail = f"  ({row.detail})" if row.detail else ""
+        out.print(escape(f"{row.at}  {row.actor}  {row.action}  {row.target}{detail}"), highlight=False)
