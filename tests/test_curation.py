@@ -296,3 +296,26 @@ def test_an_authorship_claim_is_confirmed_by_a_curator(lib: Library) -> None:
         ("Ada", ["2611.00007"])
     ]
     assert lib.curation.log()[0].action == "confirm-claim"
+
+
+def test_a_followed_collection_brings_what_is_added_to_it_in_the_daily_digest(lib: Library) -> None:
+    ada, bob, cleo = member(lib, "ada"), member(lib, "bob"), member(lib, "cleo")
+    lib.save_papers(ada, ["2611.00001"], "reading group")
+    collection_id = lib.curation.set_public(ada, "reading group")
+    lib.curation.follow(bob, collection_id)
+    lib.curation.follow(cleo, collection_id)
+    today = date.today()
+    digest = lib.digest(bob, today, "daily")
+    assert [(e.paper.id, e.reasons) for e in digest.entries] == [
+        ("2611.00001", ["added to the collection “reading group” by Ada, which you follow"])
+    ]
+    assert lib.digest(bob, today, "weekly").entries == []  # followed collections come daily
+    sent: list[object] = []
+    run = lib.send_digests(sent.append, day=today)
+    assert run.sent == 2 and "reading group" in str(sent[0])
+    lib.save_papers(ada, ["2611.00002"], "reading group")
+    dave = member(lib, "dave")
+    lib.curation.follow(dave, collection_id)
+    assert [e.paper.id for e in lib.digest(dave, today, "daily").entries] == ["2611.00002", "2611.00001"]
+    lib.curation.set_public(ada, "reading group", False)  # private again: nothing comes from it
+    assert lib.digest(dave, today, "daily").entries == []

@@ -27,8 +27,10 @@ from papersift.records import Paper
 
 Frequency = Literal["daily", "weekly"]
 FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
-SubscriptionKind = Literal["query", "author", "category", "collection", "trending"]
+# "followed": a public collection a member follows (papersift.curation); not a stored subscription.
+SubscriptionKind = Literal["query", "author", "category", "collection", "trending", "followed"]
 SUBSCRIPTION_KINDS: tuple[SubscriptionKind, ...] = ("query", "author", "category", "collection", "trending")
+FOLLOWED_MAX_PAPERS = 20  # of one followed collection in one daily digest
 MAX_PAPERS = 100  # the most a subscription may ask for (the store checks it too)
 DEFAULT_MAX_PAPERS = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -55,6 +57,8 @@ class Subscription:
             return f"in {self.value}"
         if self.kind == "collection":
             return f"like the papers in your collection “{self.value}”"
+        if self.kind == "followed":
+            return f"added to the collection {self.value}, which you follow"
         return "trending"
 
 

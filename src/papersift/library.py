@@ -43,6 +43,7 @@ from papersift.accounts import Accounts, User, user_from_row
 from papersift.curation import Curation
 from papersift.digests import (
     DEFAULT_MAX_PAPERS,
+    FOLLOWED_MAX_PAPERS,
     FREQUENCIES,
     MAX_PAPERS,
     SUBSCRIPTION_KINDS,
@@ -1281,8 +1282,26 @@ class Library:
         rankings = [
             (s, self._subscription_papers(user, s, since + timedelta(days=1), day)) for s in subscriptions
         ]
+        if frequency == "daily":
+            rankings += self._followed_papers(user, since, day)
         entries = merge_rankings(rankings, MAX_DIGEST_PAPERS)
         return Digest(user.email, user.name, frequency, period_name(day, frequency), since, day, entries)
+
+    def _followed_papers(self, user: User, since: date, day: date) -> list[tuple[Subscription, list[Paper]]]:
+        """For each public collection the member follows, the papers added to it after `since`
+        up to the end of `day`, the newest first."""
+        found: list[tuple[Subscription, list[Paper]]] = []
+        after, until = (since + timedelta(days=1)).isoformat(), (day + timedelta(days=1)).isoformat()
+        for collection_id in self.curation.followed(user):
+            shown = self.store.collection_row(collection_id)
+            pks = self.store.saved_between(collection_id, after, until)
+            if shown is None or not pks:
+                continue
+            papers = self.store.papers_by_pk(pks)
+            name = f"“{shown[1]}” by {shown[4]}"
+            subscription = Subscription(-collection_id, "followed", name, "", "daily", FOLLOWED_MAX_PAPERS)
+            found.append((subscription, [papers[pk] for pk in pks if pk in papers]))
+        return found
 
     def send_digests(
         self,
@@ -1337,6 +1356,8 @@ class Library:
         by_member: dict[tuple[int, str], int] = {}
         for _id, user_id, _kind, _value, _mode, frequency, _max in self.store.subscriptions():
             by_member[(user_id, frequency)] = by_member.get((user_id, frequency), 0) + 1
+        for user_id in self.store.collection_followers():  # followed collections come daily
+            by_member.setdefault((user_id, "daily"), 0)
         for done, (user_id, frequency) in enumerate(by_member, start=1):
             if on_progress:
                 on_progress(done, len(by_member))

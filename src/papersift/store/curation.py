@@ -403,6 +403,14 @@ class CurationStatements:
         )
         return [int(row[0]) for row in rows]
 
+    def collection_followers(self) -> list[int]:
+        """Ids of the members who follow at least one public collection."""
+        rows = self._execute(
+            "SELECT DISTINCT f.user_id FROM collection_follows f "
+            "JOIN collections c ON c.id = f.collection_id WHERE c.public = 1 ORDER BY f.user_id"
+        )
+        return [int(row[0]) for row in rows]
+
     def saved_between(self, collection_id: int, since: str, until: str) -> list[int]:
         """pks saved to a collection in [since, until), most recent first."""
         rows = self._execute(
