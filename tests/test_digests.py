@@ -352,3 +352,32 @@ def test_one_digest_run_at_a_time(lib: Library, smtp: tuple[Sink, int]) -> None:
     with SmtpSender(SmtpSettings.from_settings()) as sender:  # its holder has ended: taken over
         assert lib.send_digests(sender, day=DAY).sent == 2
     assert lib.store.take_lock("digest-run", "someone:1", lambda _: False) is None  # released
+
+
+def test_a_comment_on_a_submitted_paper_emails_its_submitters_who_want_it(
+    run_cli: CliRun, lib: Library, smtp: tuple[Sink, int]
+) -> None:
+    sink, _port = smtp
+    ada, bob, cleo = (
+        lib.accounts.sign_up(f"{n}@example.org", "correct horse", name=n.title())
+        for n in ("ada", "bob", "cleo")
+    )
+    lib.curation.window_days = 10_000
+    for member in (ada, bob):
+        lib.curation.submit(member, "2606.00001")
+    lib.curation.set_comment_notifications(bob, False)
+    lib.curation.add_comment(cleo, "2606.00001", "Does it **scale**? <b>really</b>")
+    lib.curation.add_comment(ada, "2606.00001", "It does.")  # her own comment tells her nothing
+    lib.close()
+    sent = run_cli("notify", "send")
+    assert sent.returncode == 0, sent.stderr
+    assert sink.recipients() == ["ada@example.org"]
+    message = sink.messages[0]
+    assert message["Subject"] == "papersift: Cleo commented on “Graph rewiring for oversquashing”"
+    assert message.get_content_type() == "text/plain"
+    text = message.get_content()
+    assert (
+        "Does it **scale**? <b>really</b>" in text
+        and "https://papers.example.org/papers/2606.00001#comment-1" in text
+    )
+    assert run_cli("notify", "send").stderr.strip() == "0 sent"  # nothing twice

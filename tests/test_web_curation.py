@@ -287,3 +287,15 @@ def test_roles_are_granted_and_the_log_read_on_the_command_line(invoke: CliRun, 
     roles = {row["email"]: row["role"] for row in json.loads(invoke("user", "list", "--json").stdout)}
     assert roles == {"cleo@example.org": "curator"}
     assert date.fromisoformat(json.loads(invoke("curation", "log", "--json").stdout)[0]["at"][:10]) == TODAY
+
+
+def test_comment_notifications_are_switched_off_and_on_from_the_subscriptions_page(
+    app: Any, library: Library
+) -> None:
+    client, token, ada = signed_up(app, library)
+    assert "Stop these e-mails" in client.get("/subscriptions").text
+    answer = client.post("/subscriptions/comment-notifications", data={"notify": "0", "csrf_token": token})
+    assert answer.status_code == 303 and not library.curation.comment_notifications(ada)
+    assert "E-mail me about comments" in client.get("/subscriptions").text
+    client.post("/subscriptions/comment-notifications", data={"notify": "1", "csrf_token": token})
+    assert library.curation.comment_notifications(ada)

@@ -283,3 +283,25 @@ def curation_log(ctx: click.Context, limit: int, as_json: bool) -> None:
     for row in rows:
         detail = f"  ({row.detail})" if row.detail else ""
         out.print(escape(f"{row.at}  {row.actor}  {row.action}  {row.target}{detail}"), highlight=False)
+
+
+@cli.group()
+def notify() -> None:
+    """E-mail that is not a digest: members told of comments on papers they submitted."""
+
+
+@notify.command("send")
+@click.pass_context
+def notify_send(ctx: click.Context) -> None:
+    """Send the queued notifications (run it often, e.g. every five minutes from a timer). Safe to
+    rerun; exit status 1 when the SMTP server could not be used (they stay queued)."""
+    from papersift.mail import SmtpSender, SmtpSettings
+
+    with _library(ctx) as library:
+        try:
+            with SmtpSender(SmtpSettings.from_settings()) as sender:
+                sent = library.curation.send_notifications(sender)
+        except PapersiftError as error:
+            _fail(ctx, error)
+            return
+    err.print(f"{sent:,} sent")

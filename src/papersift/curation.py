@@ -26,10 +26,20 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from papersift import sources
 from papersift.accounts import ROLES, User, user_from_row
+from papersift.digests import one_line
 from papersift.errors import CurationError, HarvestError, NotAllowed, PaperNotFound, RateLimited
 from papersift.feeds import Period, period_span
 from papersift.harvest import PoliteClient, fetch_arxiv
@@ -50,6 +60,13 @@ MAX_COMMENT_LENGTH = 10_000
 # A submission waits this long for arXiv at most: the member is waiting for the page.
 FETCH_TIMEOUT = 10.0
 LISTED = ("approved",)
+# Plain text only: nothing in a notification is HTML, so nothing needs escaping.
+_MAIL_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "mail_templates"),
+    autoescape=False,
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
 LISTED_OR_WAITING = ("approved", "pending")
 
 
@@ -383,10 +400,38 @@ class Curation:
         pk = self.library._pk(paper_id)
         body = _comment_body(body)
         self._check_rate(user, "comment", self.store.comments_since, COMMENTS_PER_HOUR)
-        comment_id = self.store.add_comment(pk, user.id, body)
-        row = self.store.comment(comment_id)
-        assert row is not None
-        return self._comment(row, paper_id)
+        with self.store.transaction():  # the comment and the e-mails it causes, or neither
+            comment_id = self.store.add_comment(pk, user.id, body)
+            row = self.store.comment(comment_id)
+            assert row is not None
+            comment = self._comment(row, self._paper_id(pk))
+            submitters = [u for u in self.store.submitters_of_paper(pk) if u != user.id]
+            for user_id in sorted(self.store.notify_comments(submitters)):
+                member_row = self.store.user_row(user_id=user_id)
+                if member_row is not None:
+                    message = comment_message(
+                        user_from_row(member_row), comment, self.library.paper(comment.paper_id)
+                    )
+                    self.store.queue_mail(user_id, message.as_bytes())
+        return comment
+
+    def set_comment_notifications(self, user: User, notify: bool) -> None:
+        """Whether the member is e-mailed when a paper they submitted gets a comment."""
+        self.store.set_notify_comments(user.id, notify)
+
+    def comment_notifications(self, user: User) -> bool:
+        return bool(self.store.notify_comments([user.id]))
+
+    def send_notifications(self, send: Callable[[EmailMessage], None]) -> int:
+        """Send the queued comment notifications, oldest first; each is marked sent once the SMTP
+        server took it (a crash between the two sends one again, never loses one). How many."""
+        sent = 0
+        while batch := self.store.unsent_mail():
+            for mail_id, raw in batch:
+                send(message_from_bytes(raw, policy=email_policy.default))
+                self.store.mark_mail_sent(mail_id)
+                sent += 1
+        return sent
 
     def edit_comment(self, user: User, comment_id: int, body: str) -> Comment:
         row = self._own_comment(user, comment_id, "edit")
@@ -517,6 +562,31 @@ class Curation:
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
         if count_since(user.id, since) >= per_hour:
             raise RateLimited(f"at most {per_hour} {what}s an hour; try again later", retry_after=3600)
+
+
+def comment_message(member: User, comment: Comment, paper: Paper) -> EmailMessage:
+    """The plain-text e-mail telling a submitter about a comment on their paper."""
+    base_url = setting("base_url").rstrip("/")
+    paper_url = f"{base_url}/papers/{quote(paper.id, safe='/')}"
+    message = EmailMessage()
+    message["Subject"] = f"papersift: {one_line(comment.author)} commented on “{one_line(paper.title)[:120]}”"
+    message["From"] = setting("mail_from")
+    message["To"] = Address(display_name=one_line(member.name), addr_spec=member.email)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid("comment")
+    message["Auto-Submitted"] = "auto-generated"
+    text = _MAIL_TEMPLATES.get_template("comment.txt").render(
+        name=member.name,
+        author=comment.author,
+        title=paper.title,
+        body=comment.body,
+        paper_url=paper_url,
+        comment_id=comment.id,
+        settings_url=f"{base_url}/subscriptions",
+        one_line=one_line,
+    )
+    message.set_content(text)
+    return message
 
 
 def _require(user: User, role: Literal["curator", "admin"], what: str) -> None:

@@ -31,7 +31,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("paper_aliases", ("alias",), ("pk",)),
     ("harvest_state", ("name",), ("resume", "updated_at")),
     ("embeddings", ("model", "pk"), ("text_hash", "vector", "sequence")),
-    ("users", ("id",), ("email", "name", "password_hash", "created_at", "role")),
+    ("users", ("id",), ("email", "name", "password_hash", "created_at", "role", "notify_comments")),
     ("sessions", ("token_hash",), ("user_id", "created_at", "expires_at")),
     ("votes", ("user_id", "pk"), ("created_at",)),
     ("login_failures", ("key", "at"), ()),
@@ -55,6 +55,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("collection_follows", ("user_id", "collection_id"), ("created_at",)),
     ("author_claims", ("user_id", "pk"), ("author", "status", "created_at", "decided_at")),
     ("moderation_log", ("id",), ("at", "actor_id", "actor", "action", "target", "detail")),
+    ("outbox", ("id",), ("user_id", "created_at", "sent_at", "message")),
 )  # fmt: skip
 _JSON_COLUMNS = {"authors", "categories", "keywords", "papers"}
 # Rows of `meta` that belong to one store and are not copied: its identity (which names the

@@ -458,6 +458,44 @@ class CurationStatements:
             for user_id, name, email, pk, author, status, created_at in rows
         ]
 
+    # -- comment notifications ---------------------------------------------------------------
+
+    def set_notify_comments(self, user_id: int, notify: bool) -> None:
+        with self.transaction():
+            self._execute("UPDATE users SET notify_comments = ? WHERE id = ?", (int(notify), user_id))
+
+    def notify_comments(self, user_ids: Sequence[int]) -> set[int]:
+        """Which of these members want an e-mail when a paper they submitted gets a comment."""
+        if not user_ids:
+            return set()
+        marks = ", ".join("?" * len(user_ids))
+        rows = self._execute(
+            f"SELECT id FROM users WHERE notify_comments = 1 AND id IN ({marks})", tuple(user_ids)
+        )
+        return {int(row[0]) for row in rows}
+
+    def submitters_of_paper(self, pk: int) -> list[int]:
+        """Everyone who submitted a paper to any day's list."""
+        rows = self._execute(
+            "SELECT DISTINCT user_id FROM daily_submitters WHERE pk = ? ORDER BY user_id", (pk,)
+        )
+        return [int(row[0]) for row in rows]
+
+    def queue_mail(self, user_id: int, message: bytes) -> None:
+        self._execute(
+            "INSERT INTO outbox (user_id, created_at, message) VALUES (?, ?, ?)", (user_id, _now(), message)
+        )
+
+    def unsent_mail(self, limit: int = 500) -> list[tuple[int, bytes]]:
+        rows = self._execute(
+            "SELECT id, message FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?", (limit,)
+        )
+        return [(int(mail_id), bytes(message)) for mail_id, message in rows]
+
+    def mark_mail_sent(self, mail_id: int) -> None:
+        with self.transaction():
+            self._execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (_now(), mail_id))
+
     # -- the moderation log -----------------------------------------------------------------
 
     def log_moderation(

@@ -52,6 +52,7 @@ IDENTITY_COLUMNS = (
     ("curated_results", "id"),
     ("comments", "id"),
     ("moderation_log", "id"),
+    ("outbox", "id"),
 )
 
 

@@ -14,6 +14,7 @@ collections and authorship claims.
     /collections/{n}              a public collection; .bib exports it (feeds: feed_routes)
     /collections/{n}/follow       POST: follow or stop following it
     /collections/visibility       POST: make one's collection public or private
+    /subscriptions/comment-notifications   POST: e-mail me about comments on what I submitted
 
 Like `pages.py`: each route translates its parameters, asks the Library (`library.curation`),
 renders a template; forms are plain POSTs that redirect back. The paper page's route is in
@@ -83,7 +84,14 @@ def claimed_by(context: Context, author: str) -> list[tuple[str, list[Any]]]:
     return get_library(context["request"]).curation.claimed_by(author)
 
 
+@pass_context
+def comment_notifications(context: Context) -> bool:
+    """For the subscriptions page: whether the member is e-mailed about comments."""
+    return get_library(context["request"]).curation.comment_notifications(context["user"])
+
+
 templates.env.globals.update(
+    comment_notifications=comment_notifications,
     discussion=discussion,
     collection_visibility=collection_visibility,
     claimed_by=claimed_by,
@@ -252,6 +260,15 @@ async def delete_comment(
         return _sign_in_first("/")
     get_library(request).curation.delete_comment(user, comment_id, reason=reason.strip()[:500])
     return RedirectResponse(_local_path(next_path, "/") + "#comments", status_code=303)
+
+
+@router.post("/subscriptions/comment-notifications")
+async def comment_notifications_setting(request: Request, notify: str = Form("1")) -> Response:
+    user = current_user(request)
+    if user is None:
+        return _sign_in_first("/subscriptions")
+    get_library(request).curation.set_comment_notifications(user, notify not in ("0", "false", ""))
+    return RedirectResponse("/subscriptions#notifications", status_code=303)
 
 
 # -- claims and the curators' desk ---------------------------------------------------------------

@@ -3,6 +3,19 @@
 -- moderation action.
 ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member'
     CHECK (role IN ('member', 'curator', 'admin'));
+-- Whether a member is e-mailed when someone comments on a paper they submitted.
+ALTER TABLE users ADD COLUMN notify_comments INTEGER NOT NULL DEFAULT 1;
+
+-- E-mail to send that is not a digest (comment notifications), written in the transaction that
+-- causes it and sent by `papersift notify send`; `sent_at` once the SMTP server took it.
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at TEXT    NOT NULL,
+    sent_at    TEXT,
+    message    BLOB    NOT NULL
+);
+CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
 
 -- One entry per paper per day, whoever submitted it (the key says so, for every worker at once).
 -- `day` is the day of the list it was submitted to (UTC), not the paper's publication day.
