@@ -299,3 +299,26 @@ def test_comment_notifications_are_switched_off_and_on_from_the_subscriptions_pa
     assert "E-mail me about comments" in client.get("/subscriptions").text
     client.post("/subscriptions/comment-notifications", data={"notify": "1", "csrf_token": token})
     assert library.curation.comment_notifications(ada)
+
+
+def test_admins_grant_roles_on_the_curators_desk_and_curators_cannot(app: Any, library: Library) -> None:
+    _member_browser, _token, ada = signed_up(app, library)
+    curator, curator_token, _ = signed_up(app, library, "curator")
+    refused = curator.post(
+        "/curate/roles", data={"email": ada.email, "role": "curator", "csrf_token": curator_token}
+    )
+    assert refused.status_code == 403
+    admin, admin_token, root = signed_up(app, library, "admin")
+    assert (
+        'id="grant-email"' in admin.get("/curate").text
+        and 'id="grant-email"' not in curator.get("/curate").text
+    )
+    granted = admin.post(
+        "/curate/roles", data={"email": ada.email, "role": "curator", "csrf_token": admin_token}
+    )
+    assert granted.status_code == 303
+    assert library.accounts.user(ada.email).role == "curator"  # type: ignore[union-attr]
+    assert (library.curation.log()[0].actor, library.curation.log()[0].target) == (
+        root.email,
+        f"user:{ada.email}",
+    )

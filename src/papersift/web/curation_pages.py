@@ -11,6 +11,7 @@ collections and authorship claims.
     /papers/{id}/claim            POST: "I am this author"
     /curate                       curators' desk: waiting entries, claims, the moderation log
     /curate/claims                POST (curators): confirm or reject a claim
+    /curate/roles                 POST (admins): grant a member a role
     /collections/{n}              a public collection; .bib exports it (feeds: feed_routes)
     /collections/{n}/follow       POST: follow or stop following it
     /collections/visibility       POST: make one's collection public or private
@@ -33,7 +34,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from papersift.accounts import User
+from papersift.accounts import ROLES, User
 from papersift.curation import ACTIONS, Claim, Comment, DailyEntry
 from papersift.errors import CurationError, PaperNotFound
 from papersift.exports import export_lines
@@ -306,9 +307,20 @@ async def curators_desk(request: Request, page_text: str = Query("1", alias="pag
             "log_size": LOG_SIZE,
             "page": number,
             "staff": curation.staff(),
+            "roles": ROLES,
             "mode": curation.mode,
         },
     )
+
+
+@router.post("/curate/roles")
+async def grant_role(request: Request, email: str = Form(...), role: str = Form(...)) -> Response:
+    """Admins give members a role (the grant is logged)."""
+    user = current_user(request)
+    if user is None:
+        return _sign_in_first("/curate")
+    get_library(request).curation.grant(user, email.strip(), role)
+    return RedirectResponse("/curate", status_code=303)
 
 
 @router.post("/curate/claims")
