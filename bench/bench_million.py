@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 from _common import REPO, peak_rss_mb, percentile
 from bench_search import make_queries
+from bench_semantic import current_rss_mb, time_calls
 
 MODEL = "all-MiniLM-L6-v2"
 BATCH = 5_000
@@ -251,11 +252,15 @@ def child(location: str, query_file: Path, seed: int) -> None:
         for _, text in queries:  # warm-up pass: the timed pass sees warm pages, as a server does
             lib.search(text, mode=mode, limit=10)
         _query_vector.cache_clear()  # ... but embeds each query again, as for a new query
-        timings[mode] = _time([lambda t=text, m=mode: lib.search(t, mode=m, limit=10) for _, text in queries])
+        timings[mode] = time_calls(
+            [lambda t=text, m=mode: lib.search(t, mode=m, limit=10) for _, text in queries]
+        )
     for vector in query_vectors:
         semantic.nearest(vector, 10)
     found: list[list[int]] = []
-    timings["vector"] = _time([lambda v=v: found.append(semantic.nearest(v, 10)[0]) for v in query_vectors])
+    timings["vector"] = time_calls(
+        [lambda v=v: found.append(semantic.nearest(v, 10)[0]) for v in query_vectors]
+    )
 
     print("exact scan of every vector for recall ...", file=sys.stderr, flush=True)
     keys, matrix = _all_vectors(semantic)
@@ -271,20 +276,11 @@ def child(location: str, query_file: Path, seed: int) -> None:
         ordered = sorted(values)
         figures[name] = {"p50": percentile(ordered, 0.5), "p90": percentile(ordered, 0.9),
                          "p99": percentile(ordered, 0.99)}  # fmt: skip
-    figures["rss_mb"] = _rss_mb()
+    figures["rss_mb"] = current_rss_mb()
     figures["peak_rss_mb"] = peak_rss_mb()
     figures["load"] = os.getloadavg()[0]
     lib.close()
     print(json.dumps(figures))
-
-
-def _time(calls: list[Any]) -> list[float]:
-    timings = []
-    for call in calls:
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
 
 
 def _all_vectors(semantic: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -306,14 +302,6 @@ def _exact(matrix: np.ndarray, keys: np.ndarray, queries: np.ndarray) -> list[li
 def _recall(found: list[list[int]], exact: list[list[int]]) -> float:
     hits = sum(len(set(mine) & set(truth)) for mine, truth in zip(found, exact, strict=True))
     return round(hits / sum(len(truth) for truth in exact), 4)
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _backend(location: str) -> str:

@@ -11,9 +11,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,9 +19,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 
-from conftest import MODEL, InProcess, LibraryLocations, store
+from conftest import MODEL, InProcess, LibraryLocations, served_in_thread, store
 from papersift import Library
 from papersift.cli import DEMO_CORPUS
 from papersift.records import Paper, ReportedResult
@@ -594,21 +590,8 @@ def server_url(
     library = store(Library.open(library_locations.new(tmp_path_factory.mktemp("served"))), PAPERS)
     user = library.accounts.sign_up("ada@example.org", "correct horse battery")
     library.upvote(user, GRAPHS.id)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(library), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    listener.close()
+    with served_in_thread(create_app(library)) as url:
+        yield url
     library.close()
 
 

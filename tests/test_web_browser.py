@@ -12,9 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conftest import MODEL, REPO, LibraryLocations, cli_environment, papersift_command
+from conftest import MODEL, REPO, LibraryLocations, served_in_process
 from papersift import Library
 from papersift.web.render import leaderboard_path
 from test_library_semantic import demo_records, write_jsonl
@@ -58,13 +55,6 @@ def artifacts() -> Path:
     return folder
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLocations) -> Iterator[str]:
     """`papersift serve` on 40 embedded demo papers, and a few older ones with code and results
@@ -77,32 +67,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryL
         (folder / "tables.json").write_text(json.dumps([imagenet]))
         (folder / "links.json").write_text(json.dumps(CODE_LINKS))
         library.import_paperswithcode([folder / "tables.json", folder / "links.json"])
-    port = free_port()
-    env = {**cli_environment(db), "PAPERSIFT_EMBEDDING_MODEL": MODEL}
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [*papersift_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/static/favicon.svg", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the server did not start:\n" + (folder / "server.log").read_text())
-            time.sleep(0.2)
+    with served_in_process(db, folder, {"PAPERSIFT_EMBEDDING_MODEL": MODEL}) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from conftest import CliRun, LibraryLocations
+from conftest import CliRun, LibraryLocations, served_in_thread
 from papersift import Library
 from papersift.accounts import User
 from papersift.curation import COMMENTS_PER_HOUR
@@ -238,19 +234,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory, library_locations: LibraryLoca
     library.curation.submit(bob, "2611.00002")
     library.upvote(ada, "2611.00002")
     library.upvote(bob, "2611.00002")
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    yield huggingface_hub.HfApi(endpoint=f"http://127.0.0.1:{listener.getsockname()[1]}", token=False)
-    server.should_exit = True
-    thread.join(10)
-    listener.close()
+    with served_in_thread(create_app(library)) as url:
+        yield huggingface_hub.HfApi(endpoint=url, token=False)
     library.close()
 
 

@@ -6,8 +6,6 @@ show it first."""
 from __future__ import annotations
 
 import re
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import LibraryLocations, cli_environment, papersift_command
+from conftest import LibraryLocations, served_in_process
 from papersift import Library
 from papersift.web.render import dom_id
 from test_library_semantic import demo_records, write_jsonl
-from test_web_browser import DESKTOP, artifacts, browser, errors, free_port, open_page, sync_api
+from test_web_browser import DESKTOP, artifacts, browser, errors, open_page, sync_api
 
 __all__ = ["artifacts", "browser", "errors"]  # fixtures shared with the other browser tests
 
@@ -46,36 +44,9 @@ def site(
         library.curation.submit(bob, ids[0])
         library.upvote(bob, ids[0])
         library.upvote(dave, ids[0])
-    port = free_port()
-    env = {
-        **cli_environment(db),
-        "PAPERSIFT_EMBEDDING_MODEL": "none",
-        "PAPERSIFT_SUBMISSION_WINDOW_DAYS": "100000",
-    }
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [*papersift_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/static/favicon.svg", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the server did not start:\n" + (folder / "server.log").read_text())
-            time.sleep(0.2)
+    env = {"PAPERSIFT_EMBEDDING_MODEL": "none", "PAPERSIFT_SUBMISSION_WINDOW_DAYS": "100000"}
+    with served_in_process(db, folder, env) as base:
         yield {"url": base, "ids": ids}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def sign_up(page: Any, base: str, name: str, email: str) -> None:

@@ -57,9 +57,5 @@ class NotAllowed(PapersiftError):
     """The member's role does not allow this (a curator's or an admin's action)."""
 
 
-class RateLimited(PapersiftError):
+class RateLimited(TooManyAttempts):
     """Too many submissions or comments in the last hour; wait and retry."""
-
-    def __init__(self, reason: str, retry_after: int) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after

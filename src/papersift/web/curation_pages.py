@@ -3,7 +3,7 @@ collections and authorship claims.
 
     /                             the curated list of the newest day with one (?date= another day);
                                   without any curated list yet, every new paper (`pages.home`)
-    /new                          every new paper of a day, week or month (`pages.home`)
+    /new                          every new paper of a day, week or month (in `pages.py`)
     /submit                       GET: the form and one's submissions waiting for arXiv; POST: submit
     /daily/{day}/{id}/moderate    POST (curators): approve, pin, unpin, feature, unfeature, remove, restore
     /papers/{id}/comments         POST: comment on a paper (Markdown)
@@ -123,18 +123,6 @@ async def home(
     if firehose or not library.curation.has_lists():
         return await pages.home(request, day_text, period, sort, page_text, has_code_text)
     return _curated_page(request, _day(day_text, "date"))
-
-
-@router.get("/new")
-async def every_new_paper(
-    request: Request,
-    day_text: str | None = Query(None, alias="date"),
-    period: str = "day",
-    sort: str = "trending",
-    page_text: str = Query("1", alias="page"),
-    has_code_text: str = Query("", alias="has_code"),
-) -> Response:
-    return await pages.home(request, day_text, period, sort, page_text, has_code_text)
 
 
 def _curated_page(request: Request, day: date | None) -> Response:

@@ -115,6 +115,7 @@ def _votes(library: Library, user: User | None, papers: list[Paper]) -> tuple[di
 
 
 @router.get("/")
+@router.get("/new")
 async def home(
     request: Request,
     day_text: str | None = Query(None, alias="date"),
