@@ -307,3 +307,12 @@ def test_admins_grant_roles_on_the_curators_desk_and_curators_cannot(app: Any, l
         root.email,
         f"user:{ada.email}",
     )
+
+
+def test_listings_show_how_many_comments_a_paper_has(app: Any, library: Library) -> None:
+    client, _token, ada = signed_up(app, library)
+    library.curation.add_comment(ada, "2611.00003", "First!")
+    count = len(library.curation.comments("2611.00003"))
+    label = f"{count} comment{'' if count == 1 else 's'}<span"
+    for page in ("/new", "/search?q=never+curated", "/authors/Ada%20Lovelace"):
+        assert label in client.get(page).text, page

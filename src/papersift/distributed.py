@@ -67,7 +67,7 @@ class RayEmbedding:
         dataset = ray.data.from_items(packets).map(
             _EmbedActor,  # type: ignore[arg-type]  # a class: Ray makes it an actor pool
             fn_constructor_kwargs={"model": self.model, "precision": self.precision, "threads": self.threads},
-            concurrency=self.actors,
+            compute=ray.data.ActorPoolStrategy(size=self.actors),  # `concurrency=` is deprecated
             num_cpus=self.threads,
         )
         for row in dataset.iter_rows():

@@ -24,6 +24,7 @@ renders a template; forms are plain POSTs that redirect back. The paper page's r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,6 +39,7 @@ from papersift.accounts import ROLES, User
 from papersift.curation import ACTIONS, Claim, Comment, DailyEntry
 from papersift.errors import CurationError, PaperNotFound
 from papersift.exports import export_lines
+from papersift.records import Paper
 from papersift.web import pages
 from papersift.web.member_pages import collection_path
 from papersift.web.pages import _day, _local_path, _votes
@@ -91,7 +93,14 @@ def comment_notifications(context: Context) -> bool:
     return get_library(context["request"]).curation.comment_notifications(context["user"])
 
 
+@pass_context
+def comment_counts(context: Context, papers: Iterable[Paper]) -> dict[str, int]:
+    """For listings: how many comments each paper has (one query for the list)."""
+    return get_library(context["request"]).curation.comment_counts([paper.id for paper in papers])
+
+
 templates.env.globals.update(
+    comment_counts=comment_counts,
     comment_notifications=comment_notifications,
     discussion=discussion,
     collection_visibility=collection_visibility,
