@@ -51,6 +51,19 @@ def sqlite_library(tmp_path: Path, papers: int = 300) -> Path:
         lib.save_papers(ada, ids[:3], "reading", note="for Monday")
         lib.subscribe(ada, "query", "graph neural networks", frequency="weekly")
         lib.store.claim_digest(ada.id, "daily", "2026-06-20", ids[:2], "<m1@x>", b"message", "2026-06-19")
+        # Curation: entries with two submitters, a pin, comments (one removed, one notified),
+        # a kept submission, a public collection followed, a claim, the log.
+        lib.curation.window_days = 100_000
+        bob = lib.curation.grant(None, bob.email, "curator")
+        lib.curation.submit(ada, ids[1])
+        lib.curation.submit(bob, ids[1])
+        lib.curation.moderate(bob, lib.curation.day().day, ids[1], "pin")
+        spam = lib.curation.add_comment(ada, ids[0], "spam")
+        lib.curation.add_comment(ada, ids[1], "Nice **work**")
+        lib.curation.delete_comment(bob, spam.id, reason="spam")
+        lib.store.add_pending_submission("2401.00001", lib.curation.day().day, ada.id, "arXiv was down")
+        lib.curation.follow(bob, lib.curation.set_public(ada, "reading"))
+        lib.curation.claim(ada, ids[2], lib.paper(ids[2]).authors[0])
     return path
 
 
@@ -82,9 +95,21 @@ def test_a_library_copied_into_postgresql_is_the_same_library(
             s.paper.id for s in old.collection(ada, "reading")
         ]
         assert new.store.digest_status(ada.id, "daily", "2026-06-20") == "sending"
+        # Curation comes along: the day's list, comments, the log, roles, follows, claims.
+        assert old.curation.day().entries and new.curation.day() == old.curation.day()
+        assert (
+            new.curation.comments(some[0]) == []
+            and len(new.curation.comments(old.curation.day().entries[0].paper.id)) == 1
+        )
+        assert new.curation.log() == old.curation.log()
+        assert new.accounts.user("bob@example.org").role == "curator"  # type: ignore[union-attr]
+        assert new.curation.claims() == old.curation.claims()
+        assert [r.arxiv_id for r in new.store.pending_submissions()] == ["2401.00001"]
         # New rows get new keys after the copied ones.
         carol = new.accounts.sign_up("carol@example.org", "another good password")
         assert carol.id == 3
+        assert new.curation.add_comment(carol, some[0], "new").id == 3
+        assert len(new.store.unsent_mail()) == len(old.store.unsent_mail())
         assert (
             new.ingest_records([Paper(id="x-new", title="A paper added after the copy", source="test")]).added
             == 1
