@@ -34,10 +34,13 @@ from papersift.store.sql import SQLStore
 
 __all__ = ["PostgresStore", "redacted"]
 
-# Vector search explores this many graph neighbours. Recall@10 against exact for bench_million.py's
-# 200 queries over the 75k crawl (+5k variants; m 16, ef_construction 64): ef 40 (pgvector's
-# default) 0.861 in 1.0 ms, 100 0.932 in 1.9 ms, 200 0.969 in 2.9 ms, 400 0.986 in 5.9 ms.
+# Vector search explores this many graph neighbours (hnsw.ef_search), more in a larger graph.
+# Recall@10 against exact for bench_million.py's 200 queries (m 16, ef_construction 64):
+# 80k papers: ef 40 (pgvector's default) 0.861 in 1.0 ms, 100 0.932 in 1.9, 200 0.969 in 2.9;
+# 1M papers: ef 200 0.887 in 5 ms p50, 400 0.931, 800 0.956, 1000 0.962 in 20 ms (docs/notes/postgresql.md).
 HNSW_EF_SEARCH = 200
+HNSW_EF_SEARCH_LARGE = 800
+LARGE_GRAPH_FROM = 300_000  # vectors of one model
 _BROKEN = psycopg.pq.TransactionStatus.UNKNOWN  # libpq's word for "the connection is bad"
 # Up to this many allowed papers a filtered vector search is exact over them; above it, the HNSW
 # index proposes candidates that the filter thins. bench/bench_pg_filters.py at 75k (random
@@ -87,6 +90,7 @@ class PostgresStore(SQLStore):
     def _prepare_connection(self) -> None:
         register_vector(self._conn)
         self._conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
+        self._ef_search = HNSW_EF_SEARCH
         try:  # pgvector >= 0.8: an index scan goes on until LIMIT rows pass a filter
             with self._conn.transaction():
                 self._conn.execute("SET hnsw.iterative_scan = relaxed_order")
@@ -204,9 +208,12 @@ class PostgresStore(SQLStore):
         query = np.asarray(vector, dtype=np.float32)
         if allowed is not None and len(allowed) <= EXACT_FILTER_BELOW:
             return self._nearest_exact(model, query, k, allowed)
-        wanted = (
-            k if allowed is None else max(k, int(2 * k * self._vector_count(model) / max(1, len(allowed))))
-        )
+        count = self._vector_count(model)
+        wanted = k if allowed is None else max(k, int(2 * k * count / max(1, len(allowed))))
+        effort = HNSW_EF_SEARCH_LARGE if count >= LARGE_GRAPH_FROM else HNSW_EF_SEARCH
+        if effort != self._ef_search:  # a session setting: changed when the graph crosses the size
+            self._conn.execute(f"SET hnsw.ef_search = {effort}")
+            self._ef_search = effort
         statement = sql.SQL("SELECT pk, 1 - ({d}) FROM embeddings WHERE {w} ORDER BY {d} LIMIT %s").format(
             d=_distance(len(query)), w=_of_model(model)
         )
@@ -233,7 +240,8 @@ class PostgresStore(SQLStore):
         return [(int(pk), float(score)) for pk, score in rows]
 
     def _vector_count(self, model: str) -> int:
-        """How many vectors a model has, re-counted every few minutes (it only sizes over-fetching)."""
+        """How many vectors a model has, re-counted every few minutes (it sizes over-fetching and
+        the search effort)."""
         counted, at = self._vector_counts.get(model, (0, 0.0))
         if time.monotonic() - at > 300:
             counted = self.count_embeddings(model)
