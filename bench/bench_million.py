@@ -32,6 +32,7 @@ Run (from the repository root; DIR on a disk with ~15 GB free):
     URL=$(.venv/bin/python bench/pg_server.py start DIR/pg)
     time .venv/bin/papersift --db DIR/million.db migrate --to "$URL"
     .venv/bin/python bench/bench_million.py measure --db DIR/million.db --db "$URL"
+    .venv/bin/python bench/bench_million.py sweep --db "$URL" [--efforts 200,400,800,1000]
     .venv/bin/python bench/pg_server.py stop DIR/pg
 """
 
@@ -198,20 +199,7 @@ def measure(locations: list[str], seed: int) -> None:
     from papersift import Library
 
     with Library.open(locations[0], embedding_model=MODEL) as lib:
-        real = [
-            {
-                "id": p.id,
-                "title": p.title,
-                "abstract": p.abstract,
-                "authors": list(p.authors),
-                "categories": list(p.categories),
-                "year": p.year,
-            }
-            for p in lib.papers()
-            if p.source != "synthetic"
-        ]
-    queries = make_queries(real, seed=seed)
-    del real
+        queries = _queries(lib, seed)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-million-") as folder:
         query_file = Path(folder) / "queries.json"
@@ -283,6 +271,51 @@ def child(location: str, query_file: Path, seed: int) -> None:
     print(json.dumps(figures))
 
 
+def _queries(lib: Any, seed: int) -> list[tuple[str, str]]:
+    """bench_search.py's 200 (kind, query) pairs, drawn from the real papers (not the variants)."""
+    real = [
+        {"id": p.id, "title": p.title, "abstract": p.abstract, "authors": list(p.authors),
+         "categories": list(p.categories), "year": p.year}
+        for p in lib.papers()
+        if p.source != "synthetic"
+    ]  # fmt: skip
+    return make_queries(real, seed=seed)
+
+
+def sweep(location: str, efforts: list[int], seed: int) -> None:
+    """Vector top-10 recall and latency by search effort: pgvector's hnsw.ef_search on PostgreSQL,
+    the usearch graph's search expansion on SQLite (the module constants papersift reads per
+    query, set here for each step)."""
+    import papersift.store.postgres as postgres_store
+    import papersift.vectors as vector_index
+    from papersift import Library
+
+    lib = Library.open(location, embedding_model=MODEL)
+    semantic = lib._semantic_index(required=True)
+    assert semantic is not None
+    query_vectors = np.stack([semantic.embed_query(text) for _, text in _queries(lib, seed)])
+    keys, matrix = _all_vectors(semantic)
+    pairs = np.random.default_rng(seed).integers(0, len(keys), size=(100, 2))
+    midpoints = matrix[pairs[:, 0]] + matrix[pairs[:, 1]]
+    midpoints /= np.linalg.norm(midpoints, axis=1, keepdims=True)
+    truth, truth_mid = _exact(matrix, keys, query_vectors), _exact(matrix, keys, midpoints)
+    del matrix
+    print(f"{_backend(location)}, {len(keys):,} vectors: effort, recall@10 queries / midpoints, p50 / p99 ms")
+    for effort in efforts:
+        postgres_store.HNSW_EF_SEARCH = postgres_store.HNSW_EF_SEARCH_LARGE = effort
+        vector_index.GRAPH_EXPANSION_SEARCH = effort
+        for vector in query_vectors:  # warm-up
+            semantic.nearest(vector, 10)
+        found: list[list[int]] = []
+        timings = sorted(
+            time_calls([lambda v=v, f=found: f.append(semantic.nearest(v, 10)[0]) for v in query_vectors])
+        )
+        found_mid = [semantic.nearest(v, 10)[0] for v in midpoints]
+        print(f"  {effort:5d}  {_recall(found, truth):.3f} / {_recall(found_mid, truth_mid):.3f}  "
+              f"{percentile(timings, 0.5):6.1f} / {percentile(timings, 0.99):6.1f}", flush=True)  # fmt: skip
+    lib.close()
+
+
 def _all_vectors(semantic: Any) -> tuple[np.ndarray, np.ndarray]:
     keys: list[int] = []
     blobs: list[bytes] = []
@@ -345,16 +378,21 @@ def main() -> None:
     make.add_argument("--n", type=int, default=1_000_000)
     run = steps.add_parser("measure", help="search figures of each library, side by side")
     run.add_argument("--db", action="append", required=True, help="a SQLite path or postgresql:// URL")
+    tune = steps.add_parser("sweep", help="vector recall and latency by search effort, one library")
+    tune.add_argument("--db", required=True, help="a SQLite path or postgresql:// URL")
+    tune.add_argument("--efforts", default="200,400,800,1000", help="comma-separated search efforts")
     one = steps.add_parser("child")
     one.add_argument("--db", required=True)
     one.add_argument("--queries", type=Path, required=True)
-    for step in (make, run, one):
+    for step in (make, run, tune, one):
         step.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.step == "build":
         build(args.source, args.out, args.n, args.seed)
     elif args.step == "measure":
         measure(args.db, args.seed)
+    elif args.step == "sweep":
+        sweep(args.db, [int(effort) for effort in args.efforts.split(",")], args.seed)
     else:
         child(args.db, args.queries, args.seed)
 

@@ -28,25 +28,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import quote
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from papersift import sources
 from papersift.accounts import ROLES, User, user_from_row
-from papersift.digests import one_line
+from papersift.digests import comment_message
 from papersift.errors import CurationError, HarvestError, NotAllowed, PaperNotFound, RateLimited
 from papersift.feeds import Period, period_span
 from papersift.harvest import PoliteClient, fetch_arxiv
 from papersift.ids import parse_arxiv_id
 from papersift.records import Paper
 from papersift.settings import setting
-from papersift.store.curation import CommentRow, EntryRow, LogRow, SubmitterRow
+from papersift.store.curation import CommentRow, EntryRow, LogRow, PendingRow, SubmitterRow
 
 if TYPE_CHECKING:
     from papersift.library import Library, SavedPaper
@@ -60,13 +54,6 @@ MAX_COMMENT_LENGTH = 10_000
 # A submission waits this long for arXiv at most: the member is waiting for the page.
 FETCH_TIMEOUT = 10.0
 LISTED = ("approved",)
-# Plain text only: nothing in a notification is HTML, so nothing needs escaping.
-_MAIL_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "mail_templates"),
-    autoescape=False,
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
 LISTED_OR_WAITING = ("approved", "pending")
 
 
@@ -241,8 +228,10 @@ class Curation:
         """Fetch the papers of kept submissions and list them: (listed, still waiting). A paper
         arXiv does not have, or one too old for its day, is dropped with the reason logged."""
         listed = 0
-        waiting = self.store.pending_submissions()
-        for row in waiting:
+        unreachable: set[str] = set()  # one failed fetch per paper and run, however many submitted it
+        for row in self.store.pending_submissions():
+            if row.arxiv_id in unreachable:
+                continue
             user_row = self.store.user_row(user_id=row.user_id)
             try:
                 pk = self.library._find_pk(row.arxiv_id) or self._fetch(row.arxiv_id, client)
@@ -251,6 +240,7 @@ class Curation:
                     listed += 1
             except HarvestError as error:
                 self.store.pending_attempt_failed(row.arxiv_id, error.reason)
+                unreachable.add(row.arxiv_id)
                 continue
             except CurationError as refused:
                 with self.store.transaction():
@@ -287,7 +277,11 @@ class Curation:
 
     def has_lists(self) -> bool:
         """Whether any day has a curated list (else the home page shows every new paper)."""
-        return self.store.count_entries("approved") > 0
+        return self.store.has_entries("approved")
+
+    def waiting_for_metadata(self, user: User) -> list[PendingRow]:
+        """The member's submissions kept while arXiv could not be reached."""
+        return self.store.pending_submissions(user.id)
 
     def waiting_for_approval(self) -> list[DailyEntry]:
         return self._entries(self.store.pending_entries())
@@ -406,11 +400,18 @@ class Curation:
             assert row is not None
             comment = self._comment(row, self._paper_id(pk))
             submitters = [u for u in self.store.submitters_of_paper(pk) if u != user.id]
+            paper = self.store.papers_by_pk([pk])[pk]
             for user_id in sorted(self.store.notify_comments(submitters)):
                 member_row = self.store.user_row(user_id=user_id)
                 if member_row is not None:
                     message = comment_message(
-                        user_from_row(member_row), comment, self.library.paper(comment.paper_id)
+                        user_from_row(member_row),
+                        comment.author,
+                        comment.id,
+                        comment.body,
+                        paper,
+                        base_url=setting("base_url"),
+                        mail_from=setting("mail_from"),
                     )
                     self.store.queue_mail(user_id, message.as_bytes())
         return comment
@@ -562,31 +563,6 @@ class Curation:
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
         if count_since(user.id, since) >= per_hour:
             raise RateLimited(f"at most {per_hour} {what}s an hour; try again later", retry_after=3600)
-
-
-def comment_message(member: User, comment: Comment, paper: Paper) -> EmailMessage:
-    """The plain-text e-mail telling a submitter about a comment on their paper."""
-    base_url = setting("base_url").rstrip("/")
-    paper_url = f"{base_url}/papers/{quote(paper.id, safe='/')}"
-    message = EmailMessage()
-    message["Subject"] = f"papersift: {one_line(comment.author)} commented on “{one_line(paper.title)[:120]}”"
-    message["From"] = setting("mail_from")
-    message["To"] = Address(display_name=one_line(member.name), addr_spec=member.email)
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid("comment")
-    message["Auto-Submitted"] = "auto-generated"
-    text = _MAIL_TEMPLATES.get_template("comment.txt").render(
-        name=member.name,
-        author=comment.author,
-        title=paper.title,
-        body=comment.body,
-        paper_url=paper_url,
-        comment_id=comment.id,
-        settings_url=f"{base_url}/subscriptions",
-        one_line=one_line,
-    )
-    message.set_content(text)
-    return message
 
 
 def _require(user: User, role: Literal["curator", "admin"], what: str) -> None:

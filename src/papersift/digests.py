@@ -1,4 +1,5 @@
-"""Digests: each subscriber's new papers, merged from their subscriptions, as one e-mail.
+"""Digests: each subscriber's new papers, merged from their subscriptions, as one e-mail (and the
+plain-text notice of a comment on a paper a member submitted, from the same templates).
 
 Pure functions: the period a digest covers, merging the subscriptions' rankings into one list
 with reasons, and the MIME message (plain text and HTML, a one-click unsubscribe link and the
@@ -19,7 +20,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -130,6 +132,34 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def comment_message(
+    member: Any, author: str, comment_id: int, body: str, paper: Paper, *, base_url: str, mail_from: str
+) -> EmailMessage:
+    """The plain-text e-mail telling a member (`.name`, `.email`) that `author` commented on a
+    paper they submitted to a daily list (`papersift.curation`)."""
+    base_url = base_url.rstrip("/")
+    paper_url = f"{base_url}/papers/{quote(paper.id, safe='/')}"
+    message = EmailMessage()
+    message["Subject"] = f"papersift: {one_line(author)} commented on “{one_line(paper.title)[:120]}”"
+    message["From"] = mail_from
+    message["To"] = Address(display_name=one_line(member.name), addr_spec=member.email)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid("comment")
+    message["Auto-Submitted"] = "auto-generated"
+    context = {
+        "name": member.name,
+        "author": author,
+        "title": paper.title,
+        "body": body,
+        "paper_url": paper_url,
+        "comment_id": comment_id,
+        "settings_url": f"{base_url}/subscriptions",
+        "one_line": one_line,
+    }
+    message.set_content(_TEMPLATES.get_template("comment.txt").render(context))
+    return message
 
 
 def build_message(

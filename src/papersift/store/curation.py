@@ -228,9 +228,11 @@ class CurationStatements:
         )
         return [_date(day) for (day,) in rows]
 
-    def count_entries(self, status: str) -> int:
-        return int(
-            self._execute("SELECT count(*) FROM daily_entries WHERE status = ?", (status,)).fetchone()[0]
+    def has_entries(self, status: str) -> bool:
+        """Whether any entry has this status (read on every home page: stops at the first)."""
+        return (
+            self._execute("SELECT 1 FROM daily_entries WHERE status = ? LIMIT 1", (status,)).fetchone()
+            is not None
         )
 
     def pending_entries(self, limit: int = 200) -> list[EntryRow]:

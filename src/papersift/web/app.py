@@ -86,7 +86,7 @@ def create_app(library: Library, *, warm_up: bool = False, close_library: bool =
 
     # The API first: its `/papers/{id}.md` must win over the paper page's `/papers/{id}`.
     app.include_router(api.router)
-    app.include_router(curation_pages.router)  # before pages: it decides what "/" shows
+    app.include_router(curation_pages.router)
     app.include_router(pages.router)
     app.include_router(feed_routes.router)
     app.include_router(member_pages.router)

@@ -1,9 +1,8 @@
 """Pages of curation by people: the curated day, submitting, moderating, comments, public
 collections and authorship claims.
 
-    /                             the curated list of the newest day with one (?date= another day);
-                                  without any curated list yet, every new paper (`pages.home`)
-    /new                          every new paper of a day, week or month (in `pages.py`)
+    /, /new                       (in `pages.py`) the curated day once members curate, and every
+                                  new paper of a day, week or month
     /submit                       GET: the form and one's submissions waiting for arXiv; POST: submit
     /daily/{day}/{id}/moderate    POST (curators): approve, pin, unpin, feature, unfeature, remove, restore
     /papers/{id}/comments         POST: comment on a paper (Markdown)
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,9 +38,8 @@ from papersift.curation import ACTIONS, Claim, Comment, DailyEntry
 from papersift.errors import CurationError, PaperNotFound
 from papersift.exports import export_lines
 from papersift.records import Paper
-from papersift.web import pages
 from papersift.web.member_pages import collection_path
-from papersift.web.pages import _day, _local_path, _votes
+from papersift.web.pages import _day, _local_path, _page_number, _votes
 from papersift.web.render import comment_html, dom_id, paper_path
 from papersift.web.security import current_user, get_library
 from papersift.web.templating import page, templates
@@ -116,42 +113,6 @@ def _sign_in_first(back: str) -> Response:
 # -- the curated day ---------------------------------------------------------------------------
 
 
-@router.get("/")
-async def home(
-    request: Request,
-    day_text: str | None = Query(None, alias="date"),
-    period: str = "day",
-    sort: str = "trending",
-    page_text: str = Query("1", alias="page"),
-    has_code_text: str = Query("", alias="has_code"),
-) -> Response:
-    """The curated day once members curate; until then (and for a week or month, another sort,
-    a page or code only) every new paper."""
-    library = get_library(request)
-    firehose = (period, sort, page_text, has_code_text) != ("day", "trending", "1", "")
-    if firehose or not library.curation.has_lists():
-        return await pages.home(request, day_text, period, sort, page_text, has_code_text)
-    return _curated_page(request, _day(day_text, "date"))
-
-
-def _curated_page(request: Request, day: date | None) -> Response:
-    library = get_library(request)
-    user = current_user(request)
-    curated = library.curation.day(day, include_pending=bool(user and user.is_curator))
-    _counts, voted = _votes(library, user, [entry.paper for entry in curated.entries])
-    return page(
-        request,
-        "daily.html",
-        {
-            "title": "Curated papers",
-            "nav": "home",
-            "curated": curated,
-            "voted": voted,
-            "moderated": library.curation.mode == "moderated",
-        },
-    )
-
-
 @router.post("/daily/{day_text}/{paper_id:path}/moderate")
 async def moderate(
     request: Request,
@@ -191,7 +152,7 @@ def _submit_page(request: Request, user: User, *, status_code: int = 200, **cont
         {
             "title": "Submit a paper",
             "nav": "submit",
-            "waiting": curation.store.pending_submissions(user.id),
+            "waiting": curation.waiting_for_metadata(user),
             "window_days": curation.window_days,
             "moderated": curation.mode == "moderated",
             "reference": "",
@@ -291,7 +252,7 @@ async def curators_desk(request: Request, page_text: str = Query("1", alias="pag
     if not user.is_curator:
         raise HTTPException(status_code=403, detail="Only curators can open the curators' desk.")
     curation = get_library(request).curation
-    number = pages._page_number(page_text)
+    number = _page_number(page_text)
     return page(
         request,
         "curate.html",

@@ -126,6 +126,11 @@ async def home(
 ) -> Response:
     library = get_library(request)
     day = _day(day_text, "date")
+    # At "/", once members curate, the curated day (a week, a month, another sort, a page or
+    # code only is every new paper, as always at "/new").
+    every_new = (period, sort, page_text, has_code_text) != ("day", "trending", "1", "")
+    if request.url.path == "/" and not every_new and library.curation.has_lists():
+        return _curated_day(request, day)
     period = _choice(period, PERIODS, "period")
     sort = _choice(sort, SORTS, "sort")
     number = _page_number(page_text)
@@ -174,6 +179,22 @@ async def home(
             "day_value": (day or latest or feed.first).isoformat(),
         },
     )
+
+
+def _curated_day(request: Request, day: date | None) -> Response:
+    library = get_library(request)
+    user = current_user(request)
+    curated = library.curation.day(day, include_pending=bool(user and user.is_curator))
+    _counts, voted = _votes(library, user, [entry.paper for entry in curated.entries])
+    moderated = library.curation.mode == "moderated"
+    context = {
+        "title": "Curated papers",
+        "nav": "home",
+        "curated": curated,
+        "voted": voted,
+        "moderated": moderated,
+    }
+    return page(request, "daily.html", context)
 
 
 @router.get("/trending")
