@@ -40,7 +40,7 @@ from papersift.harvest import PoliteClient, fetch_arxiv
 from papersift.ids import parse_arxiv_id
 from papersift.records import Paper
 from papersift.settings import setting
-from papersift.store.curation import CommentRow, EntryRow, LogRow, PendingRow, SubmitterRow
+from papersift.store.curation import ClaimRow, CommentRow, EntryRow, LogRow, PendingRow, SubmitterRow
 
 if TYPE_CHECKING:
     from papersift.library import Library, SavedPaper
@@ -287,9 +287,10 @@ class Curation:
         return self._entries(self.store.pending_entries())
 
     def entries_of(self, paper_id: str) -> list[DailyEntry]:
-        """The lists a paper was submitted to (any status), newest day first."""
+        """The lists a paper is on or waiting for (not those a curator removed it from), newest
+        day first."""
         pk = self.library._pk(paper_id)
-        return self._entries(self.store.entries_of_paper(pk))
+        return self._entries([row for row in self.store.entries_of_paper(pk) if row.status != "removed"])
 
     def _entries(self, rows: list[EntryRow]) -> list[DailyEntry]:
         """Entries (of any days) with their papers, submitters and comment counts, in `rows`' order."""
@@ -536,13 +537,20 @@ class Curation:
             )
 
     def claims(self, status: str | None = "pending", *, user: User | None = None) -> list[Claim]:
-        rows = self.store.claims(status=status, user_id=user.id if user else None)
+        return self._claims(self.store.claims(status=status, user_id=user.id if user else None))
+
+    def _claims(self, rows: list[ClaimRow]) -> list[Claim]:
         papers = self.store.papers_by_pk([row.pk for row in rows])
         return [
             Claim(row.name, row.email, papers[row.pk], row.author, row.status, row.created_at)
             for row in rows
             if row.pk in papers
         ]
+
+    def claim_of(self, user: User, paper_id: str) -> Claim | None:
+        """The member's claim on a paper, whatever its status."""
+        rows = self.store.claims(user_id=user.id, pk=self.library._pk(paper_id))
+        return self._claims(rows)[0] if rows else None
 
     def claimed_by(self, author: str) -> list[tuple[str, list[Paper]]]:
         """Members confirmed as `author`, each with the papers confirmed: (member's name, papers)."""

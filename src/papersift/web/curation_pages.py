@@ -65,11 +65,8 @@ def discussion(context: Context, paper_id: str) -> Discussion:
     request: Request = context["request"]
     user: User | None = context.get("user")
     curation = get_library(request).curation
-    entries = [entry for entry in curation.entries_of(paper_id) if entry.status != "removed"]
-    claimed = None
-    if user is not None:
-        claimed = next((c for c in curation.claims(None, user=user) if c.paper.id == paper_id), None)
-    return Discussion(entries, curation.comments(paper_id), claimed)
+    claimed = curation.claim_of(user, paper_id) if user is not None else None
+    return Discussion(curation.entries_of(paper_id), curation.comments(paper_id), claimed)
 
 
 @pass_context
