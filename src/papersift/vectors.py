@@ -82,8 +82,8 @@ GRAPH_DTYPE = "i8"
 GRAPH_CONNECTIVITY = 32
 GRAPH_EXPANSION_ADD = 256
 # Candidates a search keeps while walking the graph. 1M papers (the crawl + perturbed variants,
-# bench/bench_million.py's 200 real queries): 256 -> recall@10 0.934 in 1.4 ms, 512 -> 0.966 in
-# 2.0 ms, 1024 -> 0.989 in 3.6 ms; at 80k, 256 already gives 0.985.
+# `bench/bench_million.py sweep`'s 200 real queries): 256 -> recall@10 0.934 in 0.7 ms p50, 512 ->
+# 0.966 in 1.3 ms, 1024 -> 0.989 in 2.3 ms; at 80k, 256 already gives 0.985.
 GRAPH_EXPANSION_SEARCH = 512
 # The graph proposes this many candidates per wanted neighbour; exact float32 scores pick the
 # best, which makes up for the coarse 8-bit distances the graph is walked with.

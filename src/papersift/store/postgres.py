@@ -35,9 +35,11 @@ from papersift.store.sql import SQLStore
 __all__ = ["PostgresStore", "redacted"]
 
 # Vector search explores this many graph neighbours (hnsw.ef_search), more in a larger graph.
-# Recall@10 against exact for bench_million.py's 200 queries (m 16, ef_construction 64):
-# 80k papers: ef 40 (pgvector's default) 0.861 in 1.0 ms, 100 0.932 in 1.9, 200 0.969 in 2.9;
-# 1M papers: ef 200 0.887 in 5 ms p50, 400 0.931, 800 0.956, 1000 0.962 in 20 ms (docs/notes/postgresql.md).
+# Recall@10 against exact, `bench/bench_million.py sweep` (200 queries; m 16, ef_construction 64):
+# - 80k papers (the crawl + 5,272 variants): ef 40 (pgvector's default) 0.853 in 1.6 ms p50,
+#   100 0.934 in 2.6, 200 0.969 in 3.7, 400 0.986 in 7.8;
+# - 1M papers: ef 200 0.882 in 3.3 ms, 400 0.934 in 7.0, 800 0.958 in 11.9, 1000 0.962 in 16.0
+#   (docs/notes/postgresql.md).
 HNSW_EF_SEARCH = 200
 HNSW_EF_SEARCH_LARGE = 800
 LARGE_GRAPH_FROM = 300_000  # vectors of one model
