@@ -5,7 +5,7 @@ abstracts); the target is >= 3,000 entries/s. The file is generated from the sha
 (real titles and abstracts with `$\\alpha$`, `40\\%`), with accented authors (`M{\\"u}ller`,
 `Fran{\\c{c}}ois`), `@string` macros and `#` concatenation mixed in.
 
-Run: .venv/bin/python bench/bench_bibtex.py [--entries 5000] [--data PATH] [--keep out.bib]
+Run: .venv/bin/python bench/bench_bibtex.py [--entries 5000] [--data PATH] [--keep out.bib] [--quick]
 The comparison decodes with bibtexparser's LatexDecodingMiddleware (pylatexenc), which is how
 bibtexparser 1.x's `convert_to_unicode` customisation decodes; it runs on a sample because it is slow.
 """
@@ -83,14 +83,14 @@ def bench_papersift(content: bytes) -> tuple[int, float]:
     return papers, time.perf_counter() - start
 
 
-def bench_import(content: bytes) -> tuple[int, float]:
-    """The whole import: read, merge, store and index, into a fresh database."""
+def bench_import(content: bytes, embed: bool = True) -> tuple[int, float]:
+    """The whole import: read, merge, store and index (`embed`: embed too), into a fresh database."""
     with tempfile.TemporaryDirectory(prefix="papersift-bench-") as folder:
         source = Path(folder) / "bench.bib"
         source.write_bytes(content)
         start = time.perf_counter()
         with Library.open(Path(folder) / "papers.db") as library:
-            report = library.ingest([source])
+            report = library.ingest([source], embed=embed)
         return report.added, time.perf_counter() - start
 
 
@@ -106,7 +106,13 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="entries for the slow comparison")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--keep", type=Path, help="also write the generated file here")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 300 entries, a 50-entry sample, no embedding"
+    )
     args = parser.parse_args()
+    if args.quick:
+        print("--quick: a smoke test on a tiny input; the figures below are not measurements")
+        args.entries, args.sample = min(args.entries, 300), min(args.sample, 50)
     bib = generate(args.data, args.entries)
     if args.keep:
         args.keep.write_text(bib, encoding="utf-8")
@@ -114,9 +120,10 @@ def main() -> None:
 
     papers, seconds = min((bench_papersift(content) for _ in range(3)), key=lambda r: r[1])
     print(f"papersift bibtex reader: {papers:,} papers in {seconds:.2f}s = {papers / seconds:,.0f} entries/s")
-    added, seconds = bench_import(content)
+    added, seconds = bench_import(content, embed=not args.quick)
     print(
-        f"papersift import (read, store, index): {added:,} papers in {seconds:.2f}s = "
+        f"papersift import (read, store, index{'' if args.quick else ', embed'}): {added:,} papers in "
+        f"{seconds:.2f}s = "
         f"{added / seconds:,.0f} entries/s"
     )
     sample = generate(args.data, args.sample)

@@ -9,6 +9,8 @@ import may have failed. Embedding is off (`--no-embed`): the race is in the stor
 
 Run:   .venv/bin/python bench/bench_concurrency.py [--minutes 5] [--importers 4] [--workers 4]
        (starts its own throw-away PostgreSQL, like bench/pg_server.py; or --db URL)
+       .venv/bin/python bench/bench_concurrency.py --quick   # smoke test: 2 importers of 50-paper
+           slices of 200 records and one web worker for 10 s (SKIPPED when PostgreSQL cannot start)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ sys.path.insert(0, str(_common.REPO / "tests"))
 from pgserver import PostgresTestServer
 
 SLICE = 2_000
+RECORDS = 20_000
 
 
 def main() -> None:
@@ -43,10 +46,25 @@ def main() -> None:
     parser.add_argument("--importers", type=int, default=4)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--db", help="a PostgreSQL URL (default: a throw-away server)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 10 s, 2 importers of 50-paper slices of 200 records, 1 web worker",
+    )
     args = parser.parse_args()
+    args.slice, args.records = SLICE, RECORDS
 
     with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as folder_name:
         folder = Path(folder_name)
+        if args.quick:
+            _common.quick_note()
+            args.minutes, args.importers, args.workers = 10 / 60, 2, 1
+            args.slice, args.records = 50, 200
+            if not args.db:
+                with _common.quick_postgres(folder) as url:
+                    if url is not None:
+                        run(args, folder, url)
+                return
         server = (
             None if args.db else PostgresTestServer.start(folder / "pg", settings={"max_connections": "100"})
         )
@@ -63,7 +81,7 @@ def run(args: argparse.Namespace, folder: Path, url: str) -> None:
 
     env = {**os.environ, "PAPERSIFT_DB": url, "PAPERSIFT_EMBEDDING_MODEL": "none", "NO_COLOR": "1"}
     env["PAPERSIFT_CACHE_DIR"] = str(folder / "cache")
-    lines = read_lines(args.data)
+    lines = read_lines(args.data, args.records)
     Library.open(url).close()  # the schema exists before the race
     command = [str(_common.REPO / ".venv" / "bin" / "papersift")]
     port = free_port()
@@ -73,17 +91,40 @@ def run(args: argparse.Namespace, folder: Path, url: str) -> None:
         stderr=subprocess.STDOUT,
         env=env,
     )
-    deadline = time.monotonic() + args.minutes * 60
+    try:
+        race(args, folder, url, env, lines, command, port, web)
+    finally:
+        if web.poll() is None:
+            web.terminate()
+            web.wait(timeout=60)
+
+
+def race(
+    args: argparse.Namespace,
+    folder: Path,
+    url: str,
+    env: dict[str, str],
+    lines: list[str],
+    command: list[str],
+    port: int,
+    web: subprocess.Popen[bytes],
+) -> None:
+    from papersift import Library
+
     stats = {"requests": 0, "errors": 0, "imports": 0, "import_errors": 0}
     imported: set[str] = set()
     lock = threading.Lock()
-    wait_for(port)
-    print(f"serving on {port} with {args.workers} workers; {args.importers} importers for {args.minutes} min")
+    wait_for(port, web)
+    deadline = time.monotonic() + args.minutes * 60
+    print(
+        f"serving on {port} with {args.workers} workers; {args.importers} importers for "
+        f"{args.minutes:.2g} min"
+    )
 
     def importer(number: int) -> None:
         # Importer n takes slices n, n+1, ... (wrapping): importers n and n+1 share every slice
         # but one, in a different order, so the same papers are written by two at once.
-        slices = [lines[start : start + SLICE] for start in range(0, len(lines), SLICE)]
+        slices = [lines[start : start + args.slice] for start in range(0, len(lines), args.slice)]
         turn = number
         while time.monotonic() < deadline:
             chunk = slices[turn % len(slices)]
@@ -164,9 +205,9 @@ def run(args: argparse.Namespace, folder: Path, url: str) -> None:
     sys.exit(0 if ok and not missing and not unfound else 1)
 
 
-def read_lines(data: Path) -> list[str]:
+def read_lines(data: Path, records: int) -> list[str]:
     with gzip.open(data / _common.ARXIV_FILE, "rt", encoding="utf-8") as source:
-        return [line for line, _ in zip(source, range(20_000), strict=False)]
+        return [line for line, _ in zip(source, range(records), strict=False)]
 
 
 def free_port() -> int:
@@ -175,9 +216,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(port: int, timeout: float = 120) -> None:
+def wait_for(port: int, web: subprocess.Popen[bytes], timeout: float = 120) -> None:
     until = time.monotonic() + timeout
-    while time.monotonic() < until:
+    while time.monotonic() < until and web.poll() is None:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return

@@ -52,6 +52,10 @@ scikit-learn's default dual="auto" and with dual=True, the default arxiv-sanity-
 Run:   .venv/bin/python bench/bench_csfcube.py [--data PATH] [--cache DIR]
        .venv/bin/python bench/bench_csfcube.py --more-like [--draws 5]
        .venv/bin/python bench/bench_csfcube.py --timing [--papers 75000] --skip-similar
+       .venv/bin/python bench/bench_csfcube.py --quick   # smoke test, all three parts on tiny
+           input in a temporary folder (--cache is not used): one query-facet of each facet with
+           its pool cut to 4 relevant candidates and 1 other; SciFact's first train claim with 3
+           or more relevant abstracts and first with 2, among 12; --timing at 300 papers
 Needs the `bench` extra (bm25s, pytrec-eval-terrier, scikit-learn) and the embedding model.
 """
 
@@ -71,6 +75,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import _common
 import numpy as np
 from _common import add_data_argument, arxiv_subset
 
@@ -81,6 +86,7 @@ SEED_COUNTS = (0, 1, 2, 3)
 SVM_CS = (0.01, 0.1, 1.0)
 ARXIV_SANITY_C = 0.01
 Qrels = dict[str, dict[str, int]]  # "queryid_facet" -> candidate id -> grade 0..3
+TFIDF_MIN_DF = 5  # arxiv-sanity-lite's; a --quick run's dozen abstracts need 1
 
 
 def emit(**figures: Any) -> None:
@@ -123,7 +129,7 @@ def query_of(key: str) -> str:
 
 def open_csfcube_library(papers: dict[str, dict[str, str]], cache: Path):  # type: ignore[no-untyped-def]
     """The CSFCube abstracts in a papersift library under `cache`, embedded (once)."""
-    from papersift.library import Library
+    from papersift import Library
 
     cache.mkdir(parents=True, exist_ok=True)
     source = cache / "csfcube.jsonl"
@@ -153,8 +159,8 @@ def open_csfcube_library(papers: dict[str, dict[str, str]], cache: Path):  # typ
 
 def embeddings(lib, ids: Sequence[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The stored unit embeddings of these papers, one row each, in order."""
-    semantic = lib._semantic_index(required=True)
-    pks = [lib._pk(paper_id) for paper_id in ids]
+    semantic = _common.semantic_index(lib)
+    pks = [_common.paper_pk(lib, paper_id) for paper_id in ids]
     vectors = semantic.vectors_of(pks)
     assert len(vectors) == len(pks), "some papers are not embedded"
     matrix = np.stack([vectors[pk] for pk in pks]).astype(np.float32)
@@ -369,7 +375,7 @@ def arxiv_sanity_tfidf(vectorizer: Any, max_features: int = 10_000) -> Any:
         smooth_idf=True,
         sublinear_tf=True,
         max_df=0.5,
-        min_df=5,
+        min_df=TFIDF_MIN_DF,
     )
 
 
@@ -487,10 +493,21 @@ def more_like_csfcube(lib, papers, qrels: Qrels, draws: int, seed: int) -> None:
         )
 
 
-def more_like_scifact(data: Path, cache: Path) -> None:
+def more_like_scifact(data: Path, cache: Path, quick: bool = False) -> None:
     from bench_scifact import import_corpus, load
 
     corpus, _, test, train = load(data / "bench" / "scifact")
+    if quick:  # the first train claim with 3+ relevant abstracts, the first with 2, among 12
+        relevant = {q: sum(g > 0 for g in d.values()) for q, d in train.items()}
+        picked = [next(q for q in train if relevant[q] >= 3), next(q for q in train if relevant[q] == 2)]
+        train = {q: train[q] for q in picked}
+        test = {}
+        wanted = {d for docs in train.values() for d in docs}
+        for doc in corpus:
+            if len(wanted) >= 12:
+                break
+            wanted.add(doc["_id"])
+        corpus = [doc for doc in corpus if doc["_id"] in wanted]
     folder = cache / "scifact"
     folder.mkdir(parents=True, exist_ok=True)
     lib = import_corpus(corpus, folder)
@@ -587,7 +604,7 @@ def timed(work: Callable[[], object], repeats: int) -> tuple[float, float]:
 def timing_part(data: Path, papers: int, repeats: int) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from papersift.vectors import VectorIndex
+    from papersift.search.vectors import VectorIndex
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((papers, 384), dtype=np.float32)
@@ -668,10 +685,53 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=75_000, help="papers for --timing")
     parser.add_argument("--repeats", type=int, default=3, help="requests timed per case for --timing")
     parser.add_argument("--skip-similar", action="store_true", help="leave out part 1")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: all three parts on tiny input (3 cut pools, 12 SciFact abstracts, 300 papers)",
+    )
     args = parser.parse_args()
+    if not args.quick:
+        run(args)
+        return
+    _common.quick_note()
+    global TFIDF_MIN_DF
+    TFIDF_MIN_DF = 1
+    args.more_like = args.timing = True
+    args.skip_similar = False
+    args.draws, args.papers, args.repeats = 1, 300, 1
+    with tempfile.TemporaryDirectory(prefix="bench-csfcube-") as folder:
+        args.cache = Path(folder)
+        run(args)
+
+
+def quick_cut(
+    papers: dict[str, dict[str, str]], qrels: Qrels, splits: dict[str, dict[str, list[str]]]
+) -> tuple[dict[str, dict[str, str]], Qrels, dict[str, dict[str, list[str]]]]:
+    """--quick: the first test query-facet of each facet with >= 4 relevant candidates, its pool cut
+    to 4 of those and 1 other; the folds of that cut; the papers it needs."""
+    cut: Qrels = {}
+    for facet in FACETS:
+        for key in splits[facet]["fold1_test"] + splits[facet]["fold2_test"]:
+            relevant = sorted(c for c, g in qrels[key].items() if g >= RELEVANT)
+            others = sorted(c for c, g in qrels[key].items() if g < RELEVANT)
+            if len(relevant) >= max(SEED_COUNTS) + 1 and others:
+                cut[key] = {c: qrels[key][c] for c in relevant[: max(SEED_COUNTS) + 1] + others[:1]}
+                break
+    folds = {
+        facet: [k for k in cut if facet == "all" or k.endswith("_" + facet)] for facet in (*FACETS, "all")
+    }
+    cut_splits = {facet: {"fold1_test": keys, "fold2_test": keys} for facet, keys in folds.items()}
+    wanted = {query_of(key) for key in cut} | {c for pool in cut.values() for c in pool}
+    return {i: p for i, p in papers.items() if i in wanted}, cut, cut_splits
+
+
+def run(args: argparse.Namespace) -> None:
     check_metrics()
     if not args.skip_similar or args.more_like:
         papers, qrels, splits = load_csfcube(args.data / "bench" / "csfcube")
+        if args.quick:
+            papers, qrels, splits = quick_cut(papers, qrels, splits)
         lib = open_csfcube_library(papers, args.cache)
         if not args.skip_similar:
             ids = list(papers)
@@ -681,7 +741,7 @@ def main() -> None:
             more_like_csfcube(lib, papers, qrels, args.draws, args.seed)
         lib.close()
         if args.more_like:
-            more_like_scifact(args.data, args.cache)
+            more_like_scifact(args.data, args.cache, args.quick)
     if args.timing:
         timing_part(args.data, args.papers, args.repeats)
 

@@ -23,6 +23,8 @@ library instead: the first page in a fresh process and the warm ones after it.
 Run:   .venv/bin/python bench/bench_digest.py --db /tmp/loadtest/arxiv75k.db [--members 10000]
            [--scratch DIR] [--profile] [--for-you]
        --db: a library of the crawl with embeddings (bench_semantic.py --cache builds one).
+       .venv/bin/python bench/bench_digest.py --quick   # smoke test, no verdict: a library of 20
+           demo papers it builds in a temporary folder, 5 new papers, 10 members; then --for-you
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import _common
 from _common import REPO
 
 sys.path.insert(0, str(REPO / "src"))
 
-from papersift.accounts import _hasher
-from papersift.library import Library
+from papersift import Library
+from papersift.members.accounts import _hasher
 
 TARGET_SECONDS = 300.0
 NEW_PAPERS = 2_000
@@ -92,7 +95,7 @@ def prepare(lib: Library, members: int, rng: random.Random) -> tuple[object, int
     print(f"creating {members - existing:,} members and their subscriptions ...", flush=True)
     password_hash = _hasher.hash("a password nobody uses")
     older = papers
-    authors = [a for p in rng.sample(older, 20_000) for a in p.authors[:2]]
+    authors = [a for p in rng.sample(older, min(20_000, len(older))) for a in p.authors[:2]]
     categories = sorted({c for p in older[-20_000:] for c in p.categories if c.startswith("cs.")})
     subscriptions = 0
     for number in range(existing, members):
@@ -125,7 +128,7 @@ def prepare(lib: Library, members: int, rng: random.Random) -> tuple[object, int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, required=True, help="a library of the crawl with embeddings")
+    parser.add_argument("--db", type=Path, help="a library of the crawl with embeddings (required)")
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument(
         "--scratch", type=Path, default=Path(tempfile.gettempdir()) / "papersift-digest-bench"
@@ -134,7 +137,29 @@ def main() -> None:
     parser.add_argument(
         "--for-you", action="store_true", help="time members' For you pages instead of a digest run"
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 20 demo papers in a temporary library, 5 new, 10 members; then --for-you",
+    )
     args = parser.parse_args()
+    if not args.quick:
+        if args.db is None:
+            parser.error("--db is required (or --quick)")
+        run(args)
+        return
+    _common.quick_note()
+    global NEW_PAPERS
+    NEW_PAPERS, args.members = 5, 10
+    with tempfile.TemporaryDirectory(prefix="bench-digest-") as folder:
+        args.db = Path(_common.quick_library(Path(folder), 20, location=str(Path(folder) / "source.db")))
+        args.scratch = Path(folder) / "scratch"
+        run(args)
+        args.for_you = True
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     rng = random.Random(SEED)
     path = scratch_copy(args.db, args.scratch)
     with Library.open(path, embedding_model="all-MiniLM-L6-v2") as lib:
@@ -171,7 +196,8 @@ def main() -> None:
     )
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-    sys.exit(0 if seconds <= TARGET_SECONDS else 1)
+    if not args.quick:
+        sys.exit(0 if seconds <= TARGET_SECONDS else 1)
 
 
 def time_for_you(lib: Library, day: object) -> None:
@@ -179,13 +205,15 @@ def time_for_you(lib: Library, day: object) -> None:
     members with 5 saved papers: the first in a fresh process, then the others (warm: the week's
     papers' terms are cached per process)."""
     members = [u for u in lib.accounts.users() if lib.collections(u)][:20]
+    if not members:
+        sys.exit("no member has saved papers")
     seconds = []
     for user in members:
         started = time.perf_counter()
         lib.recommendations(user, limit=30, today=day)  # type: ignore[arg-type]
         seconds.append(time.perf_counter() - started)
     week = lib.daily(day, period="week", limit=1).total  # type: ignore[arg-type]
-    warm = sorted(seconds[1:])
+    warm = sorted(seconds[1:] or seconds)
     print(
         f"For you over the week to {day} ({week:,} papers), {len(members)} members with saved papers: "
         f"first {seconds[0] * 1000:.0f} ms, then median {warm[len(warm) // 2] * 1000:.0f} ms, "

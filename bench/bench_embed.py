@@ -17,7 +17,7 @@ For each route: papers/s (embedding only, model loaded and warmed up), load time
 RSS; for papersift's routes: cosine to sentence-transformers' vector of the same paper (min, mean)
 and top-10 neighbour overlap (200 query papers against the N).
 
-Run:   .venv/bin/python bench/bench_embed.py [--n 1000] [--rounds 3] [--routes st,fp32,int8]
+Run:   .venv/bin/python bench/bench_embed.py [--n 1000] [--rounds 3] [--routes st,fp32,int8] [--quick]
        [--full]   also embed all papers of the crawl with sentence-transformers and papersift fp32,
                   alternating in chunks (about 65 min here; --rounds 0 for the full run alone)
 Text:  `paper_text(title, abstract)` of the first N papers of the shared arXiv crawl, read through
@@ -58,6 +58,9 @@ def main() -> None:
         "--full", action="store_true", help="also embed the whole crawl with st and fp32, chunk by chunk"
     )
     parser.add_argument("--full-chunks", type=int, default=8, help="chunks the --full run alternates over")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 16 papers, one round (st only where torch is)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -67,6 +70,15 @@ def main() -> None:
         return
 
     routes = args.routes.split(",")
+    if args.quick:
+        _common.quick_note()
+        args.n, args.rounds, args.full = 16, 1, False
+        if "st" in routes and not has_torch(args.ref_python):
+            routes.remove("st")
+            print(
+                f"SKIPPED route st (sentence-transformers + torch): no torch at {args.ref_python} "
+                "(the reference venv, docs/notes/embedding.md)"
+            )
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as folder:
         work = Path(folder)
         texts_file = work / "texts.json"
@@ -87,6 +99,14 @@ def main() -> None:
             report(routes, results, work, args)
         if args.full:
             full_run(args, work)
+
+
+def has_torch(python: Path) -> bool:
+    """Whether `python` exists and imports torch and sentence-transformers."""
+    if not python.exists():
+        return False
+    probe = [str(python), "-c", "import torch, sentence_transformers"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
 def read_texts(data: Path, count: int | None) -> list[str]:

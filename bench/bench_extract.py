@@ -13,7 +13,7 @@ Scoring (micro P/R/F1 over items):
   its canonical dataset equals that label's canonical dataset (both through the same Aliases);
   each label is matched at most once.
 
-Run: .venv/bin/python bench/bench_extract.py [--errors] [--records N] [--data PATH]
+Run: .venv/bin/python bench/bench_extract.py [--errors] [--records N] [--data PATH] [--quick]
 (about a minute: the throughput pass reads the 74,728 shared arXiv records once).
 """
 
@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from _common import ARXIV_FILE, REPO, add_data_argument
+from _common import ARXIV_FILE, REPO, add_data_argument, quick_note
 
 from papersift.extract import Aliases, Extraction, canonical_results, find_code_links, find_results
 from papersift.extract.aliases import default_aliases
@@ -179,8 +179,12 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="list the dev split's errors")
     parser.add_argument("--records", type=int, default=None, help="only the first N arXiv records")
     parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="smoke test: throughput over 2,000 records")
     add_data_argument(parser)
     args = parser.parse_args()
+    if args.quick:
+        quick_note()
+        args.records = args.records or 2_000
 
     aliases = default_aliases()
     items = [

@@ -8,7 +8,7 @@ installed into fresh virtual environments here and their site-packages measured:
   papersift[large]      the same + the HNSW extra used above 100k papers
   sentence-transformers `pip install sentence-transformers torch==2.13.0` + the same model package
 
-Run:   .venv/bin/python bench/bench_install_size.py [--keep DIR]
+Run:   .venv/bin/python bench/bench_install_size.py [--keep DIR] [--quick]
        (a few minutes: pip downloads or reuses its cache)
 """
 
@@ -50,18 +50,28 @@ def install(route: list[list[str]], venv: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="build the environments here and keep them")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: papersift alone, without its dependencies"
+    )
     args = parser.parse_args()
+    routes = ROUTES
+    if args.quick:
+        print("--quick: a smoke test; the figures below are not measurements")
+        # No download of torch (nor of papersift's dependencies): papersift's own files only.
+        routes = {"papersift (--no-deps)": [["--no-deps", str(REPO)]]}
+        print("SKIPPED the papersift[large] and sentence-transformers + torch routes (--quick)")
     with tempfile.TemporaryDirectory(prefix="papersift-size-") as scratch:
         base = args.keep or Path(scratch)
         sizes = {}
-        for name, route in ROUTES.items():
+        for name, route in routes.items():
             print(f"installing {name} ...", flush=True)
             sizes[name] = install(route, base / name.replace(" ", "_").replace("+", "and"))
         print(f"\n{'route':34}{'site-packages (MB)':>20}")
         for name, size in sizes.items():
             print(f"{name:34}{size:20.0f}")
-        ratio = sizes["sentence-transformers + torch"] / sizes["papersift"]
-        print(f"sentence-transformers + torch is {ratio:.1f}x the size of papersift's default install")
+        if "sentence-transformers + torch" in sizes:
+            ratio = sizes["sentence-transformers + torch"] / sizes["papersift"]
+            print(f"sentence-transformers + torch is {ratio:.1f}x the size of papersift's default install")
 
 
 if __name__ == "__main__":

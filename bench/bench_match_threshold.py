@@ -9,6 +9,8 @@ about 2,000 r unrelated papers per subscription and day before the `max` cap.
 
 Run:   .venv/bin/python bench/bench_match_threshold.py [--data PATH] [--cache DIR]
        (the SciFact library is bench_scifact.py's, built there once and reused)
+       .venv/bin/python bench/bench_match_threshold.py --quick   # smoke test: bench_scifact's
+           --quick slice of SciFact in a temporary library (--cache is not used)
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
+import _common
 import numpy as np
 from _common import add_data_argument
-from bench_scifact import import_corpus, load
+from bench_scifact import Qrels, import_corpus, load, quick_slice
 
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 
@@ -28,10 +31,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_data_argument(parser)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "papersift-scifact")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: a 20-abstract slice in a temporary library"
+    )
     args = parser.parse_args()
-    corpus, queries, _test, train = load(args.data / "bench" / "scifact")
-    lib = import_corpus(corpus, args.cache)
-    semantic = lib._semantic_index(required=True)
+    corpus, queries, test, train = load(args.data / "bench" / "scifact")
+    if not args.quick:
+        run(corpus, queries, train, args.cache)
+        return
+    _common.quick_note()
+    corpus, _test, train = quick_slice(corpus, queries, test, train)
+    with tempfile.TemporaryDirectory(prefix="bench-match-threshold-") as folder:
+        run(corpus, queries, train, Path(folder))
+
+
+def run(corpus: list[dict[str, str]], queries: dict[str, str], train: Qrels, cache: Path) -> None:
+    lib = import_corpus(corpus, cache)
+    semantic = _common.semantic_index(lib)
     assert semantic is not None
     pks = lib.store.pks_of([document["_id"] for document in corpus])
     vectors = semantic.vectors_of(list(pks.values()))

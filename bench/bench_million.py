@@ -34,6 +34,9 @@ Run (from the repository root; DIR on a disk with ~15 GB free):
     .venv/bin/python bench/bench_million.py measure --db DIR/million.db --db "$URL"
     .venv/bin/python bench/bench_million.py sweep --db "$URL" [--efforts 200,400,800,1000]
     .venv/bin/python bench/pg_server.py stop DIR/pg
+    .venv/bin/python bench/bench_million.py --quick   # smoke test, no verdict: build 200 papers
+        from 30 embedded demo papers, migrate them to a throw-away PostgreSQL (SKIPPED when it
+        cannot start here), measure both with 10 of the queries, sweep two efforts on SQLite
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import _common
 import numpy as np
 from _common import REPO, peak_rss_mb, percentile
 from bench_search import make_queries
@@ -64,6 +68,7 @@ BATCH = 5_000
 NOISE = 0.6
 TARGETS_MS = {"keyword": 20.0, "vector": 20.0, "hybrid": 50.0}
 RECALL_TARGET = 0.95
+QUERY_STRIDE = 1  # every query of make_queries; --quick takes every 20th
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -84,7 +89,7 @@ def build(source: Path, out: Path, n: int, seed: int) -> None:
     print(f"copied {source} in {time.perf_counter() - started:.1f} s", flush=True)
 
     with Library.open(out, embedding_model=MODEL) as lib:
-        semantic = lib._semantic_index(required=True)
+        semantic = _common.semantic_index(lib)
         assert semantic is not None
         store = semantic.store
         originals = list(lib.papers())
@@ -231,7 +236,7 @@ def child(location: str, query_file: Path, seed: int) -> None:
         lib.search("graph neural networks", mode=mode, limit=10)
         figures[f"first_{mode}_s"] = round(time.perf_counter() - started, 1)
         print(f"first {mode} search: {figures[f'first_{mode}_s']} s", file=sys.stderr, flush=True)
-    semantic = lib._semantic_index(required=True)
+    semantic = _common.semantic_index(lib)
     assert semantic is not None
     query_vectors = np.stack([semantic.embed_query(text) for _, text in queries])
 
@@ -279,19 +284,19 @@ def _queries(lib: Any, seed: int) -> list[tuple[str, str]]:
         for p in lib.papers()
         if p.source != "synthetic"
     ]  # fmt: skip
-    return make_queries(real, seed=seed)
+    return make_queries(real, seed=seed)[::QUERY_STRIDE]
 
 
 def sweep(location: str, efforts: list[int], seed: int) -> None:
     """Vector top-10 recall and latency by search effort: pgvector's hnsw.ef_search on PostgreSQL,
     the usearch graph's search expansion on SQLite (the module constants papersift reads per
     query, set here for each step)."""
+    import papersift.search.vectors as vector_index
     import papersift.store.postgres as postgres_store
-    import papersift.vectors as vector_index
     from papersift import Library
 
     lib = Library.open(location, embedding_model=MODEL)
-    semantic = lib._semantic_index(required=True)
+    semantic = _common.semantic_index(lib)
     assert semantic is not None
     query_vectors = np.stack([semantic.embed_query(text) for _, text in _queries(lib, seed)])
     keys, matrix = _all_vectors(semantic)
@@ -314,6 +319,32 @@ def sweep(location: str, efforts: list[int], seed: int) -> None:
         print(f"  {effort:5d}  {_recall(found, truth):.3f} / {_recall(found_mid, truth_mid):.3f}  "
               f"{percentile(timings, 0.5):6.1f} / {percentile(timings, 0.99):6.1f}", flush=True)  # fmt: skip
     lib.close()
+
+
+def quick() -> None:
+    """--quick: every step on a tiny library in a temporary folder."""
+    global QUERY_STRIDE
+    QUERY_STRIDE = 20
+    _common.quick_note()
+    with tempfile.TemporaryDirectory(prefix="bench-million-") as name:
+        folder = Path(name)
+        source = Path(_common.quick_library(folder, 30, location=str(folder / "source.db")))
+        out = folder / "million.db"
+        build(source, out, 200, seed=7)
+        locations = [str(out)]
+        with _common.quick_postgres(folder) as url:
+            if url is not None:
+                started = time.perf_counter()
+                subprocess.run(
+                    [str(REPO / ".venv" / "bin" / "papersift"), "--db", str(out), "migrate", "--to", url],
+                    check=True,
+                    cwd=REPO,
+                    stdout=subprocess.DEVNULL,
+                )
+                print(f"migrated to PostgreSQL in {time.perf_counter() - started:.1f} s", flush=True)
+                locations.append(url)
+            measure(locations, seed=7)
+            sweep(str(out), [50, 100], seed=7)
 
 
 def _all_vectors(semantic: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -371,7 +402,12 @@ def _report(results: list[dict[str, Any]], queries: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    steps = parser.add_subparsers(dest="step", required=True)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test, no step: build, migrate to PostgreSQL, measure and sweep 200 papers",
+    )
+    steps = parser.add_subparsers(dest="step")
     make = steps.add_parser("build", help="the 1M SQLite library and its indexes")
     make.add_argument("--source", type=Path, required=True, help="a crawl library with its vectors")
     make.add_argument("--out", type=Path, required=True)
@@ -387,7 +423,11 @@ def main() -> None:
     for step in (make, run, tune, one):
         step.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    if args.step == "build":
+    if args.quick:
+        quick()
+    elif args.step is None:
+        parser.error("a step is required (build, measure, sweep), or --quick")
+    elif args.step == "build":
         build(args.source, args.out, args.n, args.seed)
     elif args.step == "measure":
         measure(args.db, args.seed)

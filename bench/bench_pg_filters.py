@@ -7,30 +7,57 @@ candidate it over-fetches).
 
 Run:   .venv/bin/python bench/bench_pg_filters.py --db postgresql://... [--sizes 1000 5000 20000 50000]
        (a library with embeddings, e.g. the crawl copied by `papersift migrate`)
+       .venv/bin/python bench/bench_pg_filters.py --quick   # smoke test: a throw-away PostgreSQL
+           with a few embedded demo papers (SKIPPED when PostgreSQL cannot start here)
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
+import _common
 import numpy as np
 
-MODEL = "all-MiniLM-L6-v2"
+MODEL = _common.MODEL
+QUICK_PAPERS = 12
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", required=True, help="a postgresql:// URL of a library with embeddings")
+    parser.add_argument("--db", help="a postgresql:// URL of a library with embeddings (required)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000, 50000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: a throw-away PostgreSQL with {QUICK_PAPERS} embedded demo papers, sizes 3 and 8",
+    )
     args = parser.parse_args()
+    if not args.quick:
+        if not args.db:
+            parser.error("--db is required (or --quick)")
+        run(args, args.db)
+        return
+    _common.quick_note()
+    args.sizes, args.repeat = [3, 8], 2
+    with tempfile.TemporaryDirectory(prefix="bench-pg-filters-") as folder_name:
+        folder = Path(folder_name)
+        with _common.quick_postgres(folder) as url:
+            if url is None:
+                return
+            _common.quick_library(folder, QUICK_PAPERS, location=url)
+            run(args, url)
 
+
+def run(args: argparse.Namespace, url: str) -> None:
     import papersift.store.postgres as postgres
     from papersift.store import open_store
 
-    store = open_store(args.db)
+    store = open_store(url)
     assert isinstance(store, postgres.PostgresStore)
     total = store.count_embeddings(MODEL)
     query = np.frombuffer(store.embeddings_by_pk(MODEL, [5])[5], dtype="<f4")

@@ -9,7 +9,7 @@ embed all of arXiv (2.5 M papers) on more workers is estimated in the note, on p
 After each round the two libraries' vectors are compared paper by paper (the issue asks for
 agreement within 1e-5).
 
-Run:   .venv/bin/python bench/bench_ray.py [--n 3000 | --all] [--rounds 1]
+Run:   .venv/bin/python bench/bench_ray.py [--n 3000 | --all] [--rounds 1] [--quick]
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--all", action="store_true", help="every record of the crawl (74,728)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="smoke test: 20 papers, one round")
     args = parser.parse_args()
+    if args.quick:
+        _common.quick_note()
+        args.n, args.all, args.rounds = 20, False, 1
 
     from papersift import Library
 
@@ -67,7 +71,7 @@ def compare_vectors(local_path: Path, ray_path: Path) -> None:
         Library.open(local_path, embedding_model=MODEL) as local,
         Library.open(ray_path, embedding_model=MODEL) as ray,
     ):
-        key = local._semantic_index(required=True).key  # type: ignore[union-attr]
+        key = _common.semantic_index(local).key  # type: ignore[union-attr]
         ids = [paper.id for paper in local.papers()]
         local_pks, ray_pks = local.store.pks_of(ids), ray.store.pks_of(ids)
         ray_vectors = {pk: vector for batch in ray.store.iter_embeddings(key) for pk, vector in batch}

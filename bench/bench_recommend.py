@@ -5,7 +5,7 @@ arxiv-sanity-lite's method (tf-idf + a linear SVM per user). No dataset has real
 libraries, so authors stand in for members (the issue's protocol): an author's papers before a
 split date are the library, their papers after it the targets, and the question is how many
 targets a method puts in the top 50 of all papers of the later period. The chosen method is
-`papersift.recommend`, called here as shipped; docs/notes/recommendations.md holds the figures.
+`papersift.members.recommend`, called here as shipped; docs/notes/recommendations.md holds the figures.
 
 Data: a library of the 74,728-paper arXiv cs crawl (2025-03 .. 2026-07) with its all-MiniLM-L6-v2
 embeddings (`--db`, read only). Split: papers first seen on or after --split (2026-04-01: the last
@@ -50,7 +50,9 @@ top 3 with their reasons (closest saved papers, telling words) for --examples te
 Run:   nice -n 10 .venv/bin/python bench/bench_recommend.py --db /tmp/loadtest/arxiv75k.db
            [--split 2026-04-01] [--dev-authors 1500] [--test-authors 800] [--seed 0] [--quick]
        --db: a library of the crawl with embeddings (bench_semantic.py --cache builds one).
-       --quick: 40 dev and 20 test authors, to check the script (~4 min); --test-authors 0: only tune.
+       --quick: a smoke test without --db: a library it builds of 30 demo papers (the 3 most prolific
+       demo authors' 3 first and 3 last papers, and others), 1 dev and 2 test authors (~1 min);
+       with --db: 40 dev and 20 test authors, to check the script (~4 min). --test-authors 0: only tune.
 The default run takes ~1.5 h on 2 shared cores, nearly all of it in the SVMs (3.4 s per author
 for the embedding SVM). Needs the `bench` extra (scikit-learn). Deterministic (seeded shuffle,
 LinearSVC random_state=0). Exit 0 when done.
@@ -59,22 +61,26 @@ LinearSVC random_state=0). Exit 0 when done.
 from __future__ import annotations
 
 import argparse
+import gzip
 import itertools
+import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import _common
 import numpy as np
 from scipy import sparse
 
-from papersift import recommend
-from papersift.library import Library
+from papersift import Library
+from papersift.members import recommend
 from papersift.search.tokens import STOP_WORDS, stem, term_matches, words
 
 TOP = 50
@@ -85,6 +91,8 @@ TEMPERATURE_GRID = (0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
 IDF_POWER_GRID = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 WEIGHT_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SIZE_BUCKETS = ((3, 5), (6, 10), (11, 30), (31, 10_000))
+TFIDF_MIN_DF, TFIDF_MAX_DF = 5, 0.1  # arxiv-sanity-lite's
+QUICK_PAPERS = 30
 
 Ranker = Callable[[np.ndarray], np.ndarray]  # library rows (into all papers) -> candidate scores
 
@@ -101,7 +109,7 @@ class Crawl:
 
 def load(db: Path) -> Crawl:
     lib = Library.open(db)
-    semantic = lib._semantic_index(required=True)
+    semantic = _common.semantic_index(lib)
     assert semantic is not None
     row_of_pk: dict[int, int] = {}
     ids, titles, texts, authors, published = [], [], [], [], []
@@ -164,8 +172,8 @@ def arxiv_sanity_tfidf(texts: list[str]) -> Any:
         use_idf=True,
         smooth_idf=True,
         sublinear_tf=True,
-        max_df=0.1,
-        min_df=5,
+        max_df=TFIDF_MAX_DF,
+        min_df=TFIDF_MIN_DF,
     )
     return vectorizer.fit_transform(texts).astype(np.float32).tocsr()
 
@@ -300,20 +308,70 @@ def tune(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, required=True, help="a library of the crawl with its embeddings")
+    parser.add_argument("--db", type=Path, help="a library of the crawl with its embeddings (required)")
     parser.add_argument("--split", type=date.fromisoformat, default=date(2026, 4, 1), help="(2026-04-01)")
     parser.add_argument("--dev-authors", type=int, default=1500, help="authors that tune settings (1500)")
     parser.add_argument(
         "--test-authors", type=int, default=800, help="authors the figures come from (800; 0: only tune)"
     )
     parser.add_argument("--seed", type=int, default=0, help="shuffles the authors (0)")
-    parser.add_argument("--quick", action="store_true", help="40 dev and 20 test authors")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: without --db a 30-paper demo library it builds, 1 dev and 2 test authors; "
+        "with --db, 40 dev and 20 test authors",
+    )
     parser.add_argument(
         "--examples", type=int, default=1, help="test authors whose top 3 are shown with reasons"
     )
     args = parser.parse_args()
     if args.quick:
+        _common.quick_note()
         args.dev_authors, args.test_authors = 40, 20
+        if args.db is None:
+            global TFIDF_MIN_DF, TFIDF_MAX_DF
+            TFIDF_MIN_DF, TFIDF_MAX_DF = 1, 1.0  # 5 papers / 10% of 30 leave no words
+            args.dev_authors, args.test_authors = 1, 2
+            with tempfile.TemporaryDirectory(prefix="bench-recommend-") as folder:
+                args.db, args.split = quick_library(Path(folder))
+                run(args)
+            return
+    elif args.db is None:
+        parser.error("--db is required (or --quick)")
+    run(args)
+
+
+def quick_library(folder: Path) -> tuple[Path, date]:
+    """A library of 30 demo papers where the 3 most prolific demo authors qualify (their first 3
+    papers before the split, their last 3 after it), and the split."""
+    with gzip.open(_common.DEMO_FILE, "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines]
+    papers_of: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        for name in record["authors"]:
+            papers_of.setdefault(name, []).append(record)
+    prolific = sorted(papers_of, key=lambda name: -len(papers_of[name]))[:3]
+    chosen: dict[str, dict[str, Any]] = {}
+    first_dates = []
+    for name in prolific:
+        dated = sorted(papers_of[name], key=lambda record: record["first_seen_date"])
+        chosen.update((record["id"], record) for record in dated[:3] + dated[-3:])
+        first_dates.append(dated[2]["first_seen_date"])
+    split = date.fromisoformat(max(first_dates)) + timedelta(days=1)
+    for record in records:
+        if len(chosen) >= QUICK_PAPERS:
+            break
+        chosen.setdefault(record["id"], record)
+    source = folder / "recommend-quick.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in chosen.values()), encoding="utf-8")
+    db = folder / "quick.db"
+    with Library.open(db, embedding_model=_common.MODEL) as lib:
+        report = lib.ingest([source])
+    print(f"quick library: {report.added} demo papers ({', '.join(prolific)}), {report.embedded} embedded")
+    return db, split
+
+
+def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
 
     crawl = load(args.db)

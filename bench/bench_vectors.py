@@ -17,6 +17,7 @@ query latency, recall@10 against exact, filtered search). Exact ground truth com
     .venv/bin/python bench/bench_vectors.py --sizes 75000 --libs papersift   # the shipped class
     nice -n 10 .venv/bin/python bench/bench_vectors.py --target   # the issue's figures, one command
     .venv/bin/python bench/bench_vectors.py --blas --burn 1   # exact 75k: BLAS threads vs einsum
+    .venv/bin/python bench/bench_vectors.py --quick   # smoke test: 2,000 vectors, every route
 
 `--target` = `--sizes 75000 1000000 --libs papersift numpy --blas`: papersift's VectorIndex (exact
 at 75k; usearch graph at 1M when installed) next to numpy exact, plus the single-query product
@@ -36,6 +37,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ ADDED = 1000
 THREADS = 2
 K = 10
 FILTER_FRACTION = 0.05
+QUICK_N = 2000  # vectors of a --quick run
 
 # -- synthetic data -------------------------------------------------------------------------
 
@@ -152,6 +155,7 @@ def prepare(n: int, cache: Path, nested: bool = False) -> Path:
     allowed = np.load(folder / "allowed.npy")
     np.save(folder / "truth_filtered.npy", exact_top(data[: n + ADDED], queries, K, allowed))
     print(f"# data n={n}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    np.save(folder / "queries.npy", queries)
     return folder
 
 
@@ -341,10 +345,10 @@ class FaissHnsw:
 
 
 class Papersift:
-    """The shipped papersift.vectors.VectorIndex, measured the same way."""
+    """The shipped papersift.search.vectors.VectorIndex, measured the same way."""
 
     def build(self, vectors: np.ndarray, keys: np.ndarray) -> None:
-        from papersift.vectors import VectorIndex
+        from papersift.search.vectors import VectorIndex
 
         self.folder: Path | None = None
         self.VectorIndex = VectorIndex
@@ -361,7 +365,7 @@ class Papersift:
         self.index.save()
 
     def load(self, path: Path, n: int) -> None:
-        from papersift.vectors import VectorIndex
+        from papersift.search.vectors import VectorIndex
 
         self.index = VectorIndex.open(path, DIMENSION)
 
@@ -376,9 +380,9 @@ class PapersiftLists(Papersift):
     """The shipped class as it runs without usearch: numpy IVF lists above EXACT_BELOW."""
 
     def __init__(self) -> None:
-        import papersift.vectors
+        import papersift.search.vectors
 
-        papersift.vectors._graph_class = lambda: None  # type: ignore[assignment]
+        papersift.search.vectors._graph_class = lambda: None  # type: ignore[assignment]
 
 
 ADAPTERS: dict[str, Any] = {
@@ -497,7 +501,7 @@ def blas_threads(folder: Path, n: int, burn: int) -> None:
     (threadpoolctl), einsum (no BLAS), and the shipped class, interleaved query by query so that
     machine noise hits them alike. `burn` busy processes (at this process's niceness) add a
     known contention on top of whatever else runs."""
-    from papersift.vectors import VectorIndex
+    from papersift.search.vectors import VectorIndex
 
     data = np.load(folder / "all.npy", mmap_mode="r")
     base = np.ascontiguousarray(data[:n])
@@ -554,7 +558,7 @@ def blas_threads(folder: Path, n: int, burn: int) -> None:
 
 def crossover(folder: Path, sizes: list[int]) -> None:
     """Exact vs the shipped IVF on the first N rows, interleaved so machine noise hits both."""
-    import papersift.vectors as vectors_module
+    import papersift.search.vectors as vectors_module
 
     vectors_module._graph_class = lambda: None  # type: ignore[assignment]  # the lists, not the graph
     data = np.load(folder / "all.npy", mmap_mode="r")
@@ -611,7 +615,25 @@ def main() -> None:
     parser.add_argument(
         "--target", action="store_true", help="= --sizes 75000 1000000 --libs papersift numpy --blas"
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 2,000 vectors, the libraries installed here, --stats --blas --crossover, "
+        "in a temporary cache",
+    )
     known, _ = parser.parse_known_args()
+    if known.quick and known.stage == "compare":
+        print("--quick: a smoke test on a tiny input; the figures below are not measurements", flush=True)
+        known.sizes, known.stats, known.blas, known.crossover = [QUICK_N], True, True, [1000, QUICK_N]
+        known.libs = [
+            name for name in ("numpy", "papersift", "papersift-lists", "usearch") if name in ADAPTERS
+        ]
+        known.cache = Path(tempfile.mkdtemp(prefix="papersift-bench-vectors-quick-"))
+        try:
+            compare(known)
+        finally:
+            shutil.rmtree(known.cache, ignore_errors=True)
+        return
     if known.target:
         known.sizes, known.libs, known.blas = [75_000, 1_000_000], ["papersift", "numpy"], True
     if known.stage != "compare":
@@ -626,13 +648,19 @@ def main() -> None:
         stage = child_build if a.stage == "_build" else child_serve
         print(json.dumps(stage(a.lib, a.folder, a.n, a.path)))
         return
+    compare(known)
+
+
+def compare(known: argparse.Namespace) -> None:
+    base_n = QUICK_N if known.quick else 75_000
     if known.crossover:
-        crossover(prepare(75_000, known.cache), known.crossover)
-        return
+        crossover(prepare(base_n, known.cache), known.crossover)
+        if not known.quick:
+            return
     print(f"# load average before: {os.getloadavg()}", flush=True)
     if known.blas:
-        blas_threads(prepare(75_000, known.cache), 75_000, known.burn)
-        if not known.target:
+        blas_threads(prepare(base_n, known.cache), base_n, known.burn)
+        if not known.target and not known.quick:
             return
     for n in known.sizes:
         folder = prepare(n, known.cache, nested=known.topics == "nested")

@@ -58,7 +58,10 @@ Run:   .venv/bin/python bench/bench_web_load.py [--db PATH | --cache DIR] [--dat
            [--wait-quiet SECONDS] [--json PATH] [--keep-logs DIR]
        --db: a database of the crawl with its embeddings (the server opens it; nothing is
        written but the keyword index beside it, if stale). Without --db it is built in --cache
-       as bench_semantic.py does (about 20 minutes on 2 cores, once). --quick: 5-second runs.
+       as bench_semantic.py does (about 20 minutes on 2 cores, once). --quick: a smoke test, no
+       verdict: without --db, a library of 40 embedded demo papers in a temporary folder; the
+       home page and hybrid /api/search ([web] mix) on 1 worker, 2-second runs, 1-second
+       warm-ups, query lists of 20 / 60 / 60 (with --db: 5-second runs, the rest as asked).
        --wait-quiet: on a shared machine, wait before each run until other processes are idle.
        The whole run (2 worker counts x (4 search endpoints x 2 mixes + 2 pages) x a 3-second
        warm-up and 2 runs of 20 s) takes about 16 minutes; making the queries (88,000 by default)
@@ -87,6 +90,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import _common
 from _common import REPO, add_data_argument, percentile
 from bench_search import KINDS
 
@@ -763,7 +767,7 @@ def report(
 
 
 def load_papers(db: Path) -> list[dict[str, Any]]:
-    from papersift.library import Library
+    from papersift import Library
 
     lib = Library.open(db, embedding_model=MODEL)
     try:
@@ -838,7 +842,12 @@ def main() -> None:
     parser.add_argument("--paced-connections", type=int, default=32, help="clients of the paced runs (32)")
     parser.add_argument("--no-paced", action="store_true", help="only the max runs")
     parser.add_argument("--generator", choices=("wrk", "locust"), help="(wrk if installed, else locust)")
-    parser.add_argument("--quick", action="store_true", help="5-second runs, 1-second warm-ups")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: without --db a 40-paper library, 2 endpoints, 1 worker, 2-second runs; "
+        "with --db 5-second runs, 1-second warm-ups",
+    )
     parser.add_argument("--seed", type=int, default=4, help="shuffles queries and picks papers (4)")
     parser.add_argument(
         "--wait-quiet",
@@ -850,6 +859,21 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--keep-logs", type=Path, help="copy the server logs into this folder")
     args = parser.parse_args()
+    if args.quick and args.db is None:
+        _common.quick_note()
+        PHASES.update({"warm-up": 20, "max": 60, "paced": 60})
+        global QUERIES_PER_ENDPOINT
+        QUERIES_PER_ENDPOINT = sum(PHASES.values())
+        args.duration, args.workers = args.duration or 2.0, [1]
+        args.endpoints, args.mix = args.endpoints or ["home", "api-hybrid"], ["web"]
+        with tempfile.TemporaryDirectory(prefix="bench-web-load-") as folder:
+            args.db = Path(_common.quick_library(Path(folder)))
+            run(args)
+        return
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     args.duration = args.duration or (5.0 if args.quick else 20.0)
     args.warm_up = args.warm_up or (1.0 if args.quick else 3.0)
     args.generator = args.generator or ("wrk" if shutil.which("wrk") else "locust")
@@ -973,7 +997,7 @@ def main() -> None:
                 indent=1,
             )
         )
-    sys.exit(0 if all_ok else 1)
+    sys.exit(0 if all_ok or args.quick else 1)
 
 
 if __name__ == "__main__":

@@ -59,3 +59,7 @@ class NotAllowed(PapersiftError):
 
 class RateLimited(TooManyAttempts):
     """Too many submissions or comments in the last hour; wait and retry."""
+
+
+class ModelUnavailable(PapersiftError):
+    """The embedding model's files (or the libraries that run it) are not installed."""

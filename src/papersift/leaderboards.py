@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from papersift.errors import PaperNotFound
 from papersift.extract import Aliases, Metric
 from papersift.ids import title_key
 from papersift.records import Paper
+from papersift.store import Store
 
 
 @dataclass(frozen=True)
@@ -172,3 +174,60 @@ def board_json(board: Leaderboard) -> dict[str, Any]:
             for e in board.entries
         ],
     }
+
+
+# -- from the store ---------------------------------------------------------------------------
+
+
+def summaries(store: Store, aliases: Aliases) -> list[BoardSummary]:
+    """Every (dataset, metric) with results, by canonical name, most results first."""
+    return summarise(store.result_spellings(), aliases)
+
+
+def assemble(
+    store: Store, aliases: Aliases, dataset: str, metric: str | None = None, *, limit: int = 100
+) -> Leaderboard:
+    """The ranked results on a dataset (any spelling the alias table knows) for a metric (by
+    default the dataset's most reported one); raises `PaperNotFound` if nothing reports it."""
+    name, metrics, pairs = spellings_of(store.result_spellings(), aliases, dataset, metric)
+    if not pairs:
+        known = f"; its metrics: {', '.join(metrics)}" if metrics else ""
+        raise PaperNotFound(f"no results on {name}" + (f" for {metric}" if metric else "") + known)
+    chosen = aliases.metric(pairs[0][1])
+    extracted = store.extracted_results(pairs)
+    curated = store.curated_results(pairs)
+    papers = store.papers_by_pk(
+        sorted({row[0] for row in extracted} | {pk for pk, _row in curated if pk is not None})
+    )
+    candidates = [
+        Candidate(
+            value,
+            model,
+            papers[pk].title,
+            papers[pk],
+            papers[pk].abs_url,
+            papers[pk].published,
+            False,
+            text,
+        )
+        for pk, _dataset, _metric, value, text, model in extracted
+    ]
+    for pk, row in curated:
+        paper = papers.get(pk) if pk is not None else None
+        published = (
+            paper.published if paper else (date.fromisoformat(row.published) if row.published else None)
+        )
+        candidates.append(
+            Candidate(
+                row.value,
+                row.model or None,
+                paper.title if paper else row.paper_title,
+                paper,
+                row.paper_url,
+                published,
+                True,
+                row.value_text,
+            )
+        )
+    entries = rank(candidates, chosen, limit)
+    return Leaderboard(name, chosen, entries, [m for m in metrics if m != chosen.name])

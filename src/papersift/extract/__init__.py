@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from papersift.extract.aliases import DEFAULT_ALIASES, Aliases, Metric, default_aliases
+from papersift.extract.aliases import DEFAULT_ALIASES, Aliases, Metric, configured_aliases, default_aliases
 from papersift.extract.code_links import CodeLinks, find_code_links
 from papersift.extract.results import find_results
 from papersift.records import ReportedResult
@@ -22,6 +22,7 @@ __all__ = [
     "Metric",
     "ReportedResult",
     "canonical_results",
+    "configured_aliases",
     "extract",
     "extraction_json",
     "find_code_links",

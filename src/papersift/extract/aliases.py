@@ -18,6 +18,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from papersift.errors import PapersiftError
+
 DEFAULT_ALIASES: Path = Path(str(files("papersift").joinpath("data", "aliases.toml")))
 
 _NON_ALNUM = re.compile(r"[\W_]+")
@@ -276,3 +278,15 @@ def _unique(spellings: list[str]) -> list[str]:
 def default_aliases() -> Aliases:
     """The shipped table, read once per process."""
     return Aliases.load()
+
+
+def configured_aliases(chosen: str, config_file: Path) -> Aliases:
+    """The shipped alias table, extended by the user's file: `chosen` (the `aliases` setting), else
+    aliases.toml beside the configuration file when there is one."""
+    if chosen:
+        path = Path(chosen).expanduser()
+        if not path.is_file():
+            raise PapersiftError(f"{path}: no such alias file (the aliases setting names it)")
+        return Aliases.load(path)
+    beside = config_file.with_name("aliases.toml")
+    return Aliases.load(beside) if beside.is_file() else Aliases.load()

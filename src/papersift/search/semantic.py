@@ -23,11 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 from papersift.embed import Embedder, Precision, locate_model, paper_text
+from papersift.search.vectors import Allowed, VectorIndex
 from papersift.store import Store
-from papersift.vectors import Allowed, VectorIndex
 
 if TYPE_CHECKING:
-    from papersift.distributed import RayEmbedding
+    from papersift.embed.distributed import RayEmbedding
 
 # A query is embedded from at most this many tokens (papers: the model's 256). all-MiniLM-L6-v2
 # was trained on 128-token inputs, and a 256-token paragraph costs ~50 ms to embed on 2 cores

@@ -106,7 +106,7 @@ class SQLStore(CurationStatements):
     ) -> list[tuple[int, float]] | None:
         """The k papers whose `model` vectors are nearest (cosine) to a unit vector, best first,
         among `allowed` pks if given; None when this backend leaves vector search to the index
-        beside it (SQLite: papersift.vectors)."""
+        beside it (SQLite: papersift.search.vectors)."""
         return None
 
     def _after_copy(self) -> None:

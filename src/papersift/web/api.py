@@ -49,14 +49,10 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from papersift.accounts import User
-from papersift.curation import DailyEntry
-from papersift.embed import ModelUnavailable
-from papersift.errors import PaperNotFound, PapersiftError
-from papersift.feeds import Period
+from papersift.errors import ModelUnavailable, PaperNotFound, PapersiftError
 from papersift.leaderboards import board_json, matching
 from papersift.library import SearchMode
-from papersift.records import Paper
+from papersift.records import DailyEntry, Paper, Period, User
 from papersift.web.api_hf import (
     IMPORTER_NAME,
     DailySubmission,
@@ -214,7 +210,9 @@ class SimilarOut(BaseModel):
 class TrendingOut(BaseModel):
     offset: int
     limit: int
-    papers: list[PaperOut] = Field(description="Upvotes decayed by age (see papersift.feeds), best first")
+    papers: list[PaperOut] = Field(
+        description="Upvotes decayed by age (see papersift.feeds.periods), best first"
+    )
 
 
 class BoardSummaryOut(BaseModel):

@@ -8,7 +8,7 @@ a neutral default when papersift does not know the value), a key it sends only s
 that return these models drop None values (`response_model_exclude_none`), which is how the
 optional keys stay absent.
 
-Who submitted a paper to the daily list: once members curate (`papersift.curation`), the daily
+Who submitted a paper to the daily list: once members curate (`papersift.members.curation`), the daily
 papers are the curated entries, with their first submitter (`submittedBy`: the member's name, and
 as handle that name in lower case with dashes) and the time of submission (`submittedOnDailyAt`).
 Before anyone curates, the daily papers are every new paper: then the submitter is one "papersift"

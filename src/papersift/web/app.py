@@ -82,14 +82,14 @@ def create_app(library: Library, *, warm_up: bool = False, close_library: bool =
     app.state.library = library
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    from papersift.web import api, curation_pages, feed_routes, member_pages, pages
+    from papersift.web import api, curation, feeds, members, pages
 
     # The API first: its `/papers/{id}.md` must win over the paper page's `/papers/{id}`.
     app.include_router(api.router)
-    app.include_router(curation_pages.router)
+    app.include_router(curation.router)
     app.include_router(pages.router)
-    app.include_router(feed_routes.router)
-    app.include_router(member_pages.router)
+    app.include_router(feeds.router)
+    app.include_router(members.router)
     _add_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     return app

@@ -16,14 +16,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from papersift.accounts import SESSION_DAYS, User
-from papersift.embed import ModelUnavailable
-from papersift.errors import AccountError, PaperNotFound, PapersiftError, TooManyAttempts
+from papersift.errors import AccountError, ModelUnavailable, PaperNotFound, PapersiftError, TooManyAttempts
 from papersift.extract import Metric
-from papersift.feeds import PERIODS
+from papersift.feeds.periods import PERIODS
 from papersift.leaderboards import BoardSummary, matching
 from papersift.library import SEARCH_MODES, Library
-from papersift.records import Paper, ReportedResult
+from papersift.records import SESSION_DAYS, Paper, ReportedResult, User
 from papersift.search.tokens import words
 from papersift.web.render import leaderboard_path, paper_path, parse_flag, path_part
 from papersift.web.security import SESSION_COOKIE, current_user, get_library

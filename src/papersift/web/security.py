@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, Response
 
-from papersift.accounts import User
 from papersift.library import Library
+from papersift.records import User
 
 SESSION_COOKIE = "papersift_session"
 CSRF_COOKIE = "papersift_csrf"

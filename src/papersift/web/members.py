@@ -28,25 +28,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from papersift.accounts import User
-from papersift.digests import (
+from papersift.errors import CollectionError, PapersiftError, SubscriptionError
+from papersift.library import SEARCH_MODES, Library
+from papersift.records import (
+    DEFAULT_COLLECTION,
     DEFAULT_MAX_PAPERS,
     FREQUENCIES,
-    MAX_PAPERS,
-    SUBSCRIPTION_KINDS,
-    Digest,
-    Frequency,
-)
-from papersift.errors import CollectionError, PapersiftError, SubscriptionError
-from papersift.library import (
-    DEFAULT_COLLECTION,
     MAX_COLLECTION_NAME,
     MAX_NOTE,
+    MAX_PAPERS,
     RECOMMENDATION_DAYS,
-    SEARCH_MODES,
+    SUBSCRIPTION_KINDS,
     CollectionImport,
-    Library,
+    Digest,
+    Frequency,
     SavedPaper,
+    User,
 )
 from papersift.web.pages import _day, _local_path, _votes
 from papersift.web.render import paper_path

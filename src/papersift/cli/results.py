@@ -15,7 +15,7 @@ import orjson
 from rich.markup import escape
 from rich.table import Table
 
-from papersift.cli import _library, cli, err, out
+from papersift.cli.common import cli, err, open_library, out
 from papersift.errors import PapersiftError
 from papersift.extract import extract as extract_text
 from papersift.extract import extraction_json
@@ -73,7 +73,7 @@ def leaderboard(
 ) -> None:
     """The leaderboard of DATASET (any spelling: ImageNet, ILSVRC-2012 ...), best first; without
     DATASET, the list of leaderboards."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         if dataset is None:
             boards = library.leaderboards()[:limit]
             if as_json:
@@ -126,7 +126,7 @@ def pwc() -> None:
 def pwc_import(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Import links-between-papers-and-code.json and/or evaluation-tables.json (gzip or not).
     Curated rows win over what papersift extracts from abstracts."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         done = library.import_paperswithcode(paths)
     for origin, kind in done.files:
         err.print(f"{escape(origin)}: {kind}")

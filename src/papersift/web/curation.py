@@ -11,7 +11,7 @@ collections and authorship claims.
     /curate                       curators' desk: waiting entries, claims, the moderation log
     /curate/claims                POST (curators): confirm or reject a claim
     /curate/roles                 POST (admins): grant a member a role
-    /collections/{n}              a public collection; .bib exports it (feeds: feed_routes)
+    /collections/{n}              a public collection; .bib exports it (feeds: feeds)
     /collections/{n}/follow       POST: follow or stop following it
     /collections/visibility       POST: make one's collection public or private
     /subscriptions/comment-notifications   POST: e-mail me about comments on what I submitted
@@ -33,12 +33,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from papersift.accounts import ROLES, User
-from papersift.curation import ACTIONS, Claim, Comment, DailyEntry
 from papersift.errors import CurationError, PaperNotFound
-from papersift.exports import export_lines
-from papersift.records import Paper
-from papersift.web.member_pages import collection_path
+from papersift.records import ACTIONS, ROLES, Claim, Comment, DailyEntry, Paper, User
+from papersift.sources.exports import export_lines
+from papersift.web.members import collection_path
 from papersift.web.pages import _day, _local_path, _page_number, _votes
 from papersift.web.render import comment_html, dom_id, paper_path
 from papersift.web.security import current_user, get_library

@@ -24,30 +24,37 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from papersift import sources
-from papersift.accounts import ROLES, User, user_from_row
-from papersift.digests import comment_message
+from papersift.catalog import Catalog
 from papersift.errors import CurationError, HarvestError, NotAllowed, PaperNotFound, RateLimited
-from papersift.feeds import Period, period_span
-from papersift.harvest import PoliteClient, fetch_arxiv
+from papersift.feeds.periods import Period, period_span
 from papersift.ids import parse_arxiv_id
-from papersift.records import Paper
-from papersift.settings import setting
+from papersift.ingest.harvest import PoliteClient, fetch_arxiv
+from papersift.ingest.pipeline import Ingester
+from papersift.members.accounts import ROLES, Accounts, User, user_from_row
+from papersift.members.collections import Collections
+from papersift.members.digests import comment_message
+from papersift.records import ACTIONS as ACTIONS
+from papersift.records import Action as Action
+from papersift.records import Claim as Claim
+from papersift.records import Comment as Comment
+from papersift.records import CuratedDay as CuratedDay
+from papersift.records import DailyEntry as DailyEntry
+from papersift.records import Mode as Mode
+from papersift.records import Paper, SavedPaper
+from papersift.records import PublicCollection as PublicCollection
+from papersift.records import Submission as Submission
+from papersift.records import Submitter as Submitter
+from papersift.settings import Settings
+from papersift.store import Store
 from papersift.store.curation import ClaimRow, CommentRow, EntryRow, LogRow, PendingRow, SubmitterRow
 
-if TYPE_CHECKING:
-    from papersift.library import Library, SavedPaper
-
-Mode = Literal["open", "moderated"]
-Action = Literal["approve", "pin", "unpin", "feature", "unfeature", "remove", "restore"]
-ACTIONS: tuple[Action, ...] = ("approve", "pin", "unpin", "feature", "unfeature", "remove", "restore")
 SUBMISSIONS_PER_HOUR = 20
 COMMENTS_PER_HOUR = 30
 MAX_COMMENT_LENGTH = 10_000
@@ -57,92 +64,30 @@ LISTED = ("approved",)
 LISTED_OR_WAITING = ("approved", "pending")
 
 
-@dataclass(frozen=True)
-class Submitter:
-    user_id: int
-    name: str
-    submitted_at: str
-
-
-@dataclass(frozen=True)
-class DailyEntry:
-    """A paper on a day's curated list."""
-
-    paper: Paper
-    day: date
-    status: str  # approved, pending (waiting for a curator) or removed
-    pinned: bool
-    featured: bool
-    upvotes: int
-    comments: int
-    submitters: tuple[Submitter, ...]
-    submitted_at: str
-
-
-@dataclass(frozen=True)
-class CuratedDay:
-    day: date
-    entries: list[DailyEntry]
-    before: date | None  # the nearest earlier day with a list
-    after: date | None
-
-
-@dataclass(frozen=True)
-class Submission:
-    """What a submission did: `listed` (on the day's list), `awaiting-approval` (a curator will
-    look), `awaiting-metadata` (arXiv could not be reached; kept), or `already-listed` (this
-    member had submitted it to this day already)."""
-
-    outcome: Literal["listed", "awaiting-approval", "awaiting-metadata", "already-listed"]
-    day: date
-    arxiv_id: str | None
-    paper: Paper | None
-    message: str
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    paper_id: str
-    user_id: int
-    author: str
-    body: str  # Markdown, as written
-    created_at: str
-    edited_at: str | None
-
-
-@dataclass(frozen=True)
-class PublicCollection:
-    id: int
-    name: str
-    owner: str
-    owner_id: int
-    followers: int
-    papers: list[SavedPaper]
-
-
-@dataclass(frozen=True)
-class Claim:
-    member: str
-    email: str
-    paper: Paper
-    author: str
-    status: str
-    created_at: str
-
-
 class Curation:
     """Curation for one library (`Library.curation`)."""
 
-    def __init__(self, library: Library) -> None:
-        self.library = library
-        self.store = library.store
-        mode = setting("curation")
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        accounts: Accounts,
+        ingester: Ingester,
+        collections: Collections,
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.accounts = accounts
+        self.ingester = ingester
+        self.collections = collections
+        self.settings = settings
+        mode = settings["curation"]
         if mode not in ("open", "moderated"):
             raise CurationError(f"the curation setting must be open or moderated, not {mode!r}")
         self.mode: Mode = "open" if mode == "open" else "moderated"
-        self.window_days = _positive_int(setting("submission_window_days"), "submission_window_days")
-        self.arxiv_api = setting("arxiv_api")
+        self.window_days = _positive_int(settings["submission_window_days"], "submission_window_days")
+        self.arxiv_api = settings["arxiv_api"]
 
     # -- the day's list ---------------------------------------------------------------------
 
@@ -155,7 +100,7 @@ class Curation:
         self._check_rate(user, "submission", self.store.submissions_since, SUBMISSIONS_PER_HOUR)
         reference = reference.strip()
         parsed = parse_arxiv_id(reference)
-        pk = self.library._find_pk(reference) if reference else None
+        pk = self.catalog.find_pk(reference) if reference else None
         if pk is None and parsed is None:
             raise CurationError(
                 f"{reference[:100]!r} is not an arXiv id or URL (like 2401.01234, arXiv:2401.01234v2, "
@@ -217,9 +162,9 @@ class Curation:
                 polite.close()
         with self.store.transaction():
             records = sources.read_stream(io.BytesIO(page.content), page.url, page.format)
-            self.library.ingest_records(records, origin=page.url)
-        self.library.refresh_index()
-        pk = self.library._find_pk(arxiv_id)
+            self.ingester.ingest_records(records, origin=page.url)
+        self.ingester.refresh_index()
+        pk = self.catalog.find_pk(arxiv_id)
         if pk is None:
             raise CurationError(f"arXiv has no paper {arxiv_id}")
         return pk
@@ -234,7 +179,7 @@ class Curation:
                 continue
             user_row = self.store.user_row(user_id=row.user_id)
             try:
-                pk = self.library._find_pk(row.arxiv_id) or self._fetch(row.arxiv_id, client)
+                pk = self.catalog.find_pk(row.arxiv_id) or self._fetch(row.arxiv_id, client)
                 if user_row is not None:
                     self._add(user_from_row(user_row), pk, row.day)
                     listed += 1
@@ -289,7 +234,7 @@ class Curation:
     def entries_of(self, paper_id: str) -> list[DailyEntry]:
         """The lists a paper is on or waiting for (not those a curator removed it from), newest
         day first."""
-        pk = self.library._pk(paper_id)
+        pk = self.catalog.pk(paper_id)
         return self._entries([row for row in self.store.entries_of_paper(pk) if row.status != "removed"])
 
     def _entries(self, rows: list[EntryRow]) -> list[DailyEntry]:
@@ -325,7 +270,7 @@ class Curation:
         _require(curator, "curator", f"{action} entries of the daily list")
         if action not in ACTIONS:
             raise CurationError(f"unknown action {action!r} (known: {', '.join(ACTIONS)})")
-        pk = self.library._pk(paper_id)
+        pk = self.catalog.pk(paper_id)
         with self.store.transaction():
             if self.store.entry(day, pk) is None:
                 raise CurationError(f"{paper_id} is not on the list of {day.isoformat()}")
@@ -355,7 +300,7 @@ class Curation:
             _require(actor, "admin", "grant roles")
         if role not in ROLES:
             raise CurationError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
-        member = self.library.accounts.user(email)
+        member = self.accounts.user(email)
         if member is None:
             raise CurationError(f"no member has the e-mail {email!r}")
         with self.store.transaction():
@@ -367,7 +312,7 @@ class Curation:
                 f"user:{member.email}",
                 role,
             )
-        found = self.library.accounts.user(email)
+        found = self.accounts.user(email)
         assert found is not None
         return found
 
@@ -383,16 +328,16 @@ class Curation:
     # -- comments ---------------------------------------------------------------------------
 
     def comments(self, paper_id: str) -> list[Comment]:
-        pk = self.library._pk(paper_id)
+        pk = self.catalog.pk(paper_id)
         return [self._comment(row, paper_id) for row in self.store.comments_of(pk)]
 
     def comment_counts(self, paper_ids: list[str]) -> dict[str, int]:
-        pks = self.library._pks_of(paper_ids)
+        pks = self.catalog.pks_of(paper_ids)
         counts = self.store.comment_counts(list(pks.values()))
         return {paper_id: counts.get(pk, 0) for paper_id, pk in pks.items()}
 
     def add_comment(self, user: User, paper_id: str, body: str) -> Comment:
-        pk = self.library._pk(paper_id)
+        pk = self.catalog.pk(paper_id)
         body = _comment_body(body)
         self._check_rate(user, "comment", self.store.comments_since, COMMENTS_PER_HOUR)
         with self.store.transaction():  # the comment and the e-mails it causes, or neither
@@ -411,8 +356,8 @@ class Curation:
                         comment.id,
                         comment.body,
                         paper,
-                        base_url=setting("base_url"),
-                        mail_from=setting("mail_from"),
+                        base_url=self.settings["base_url"],
+                        mail_from=self.settings["mail_from"],
                     )
                     self.store.queue_mail(user_id, message.as_bytes())
         return comment
@@ -474,18 +419,17 @@ class Curation:
 
     def set_public(self, user: User, name: str, public: bool = True) -> int:
         """Make a member's collection public (or private again); its id, the stable address."""
-        collection_id = self.library._collection_id(user, name)
+        collection_id = self.collections.collection_id(user, name)
         self.store.set_collection_public(collection_id, public)
         return collection_id
 
     def visibility(self, user: User, name: str) -> tuple[int, bool]:
         """(id, public) of one of a member's collections."""
-        collection_id = self.library._collection_id(user, name)
+        collection_id = self.collections.collection_id(user, name)
         row = self.store.collection_row(collection_id)
         return collection_id, bool(row and row[2])
 
     def public_collection(self, collection_id: int) -> PublicCollection:
-        from papersift.library import SavedPaper
 
         row = self.store.collection_row(collection_id)
         if row is None or not row[2]:
@@ -513,18 +457,18 @@ class Curation:
 
     def claim(self, user: User, paper_id: str, author: str) -> None:
         """Claim to be one of a paper's authors (named as the paper lists them)."""
-        paper = self.library.paper(paper_id)
+        paper = self.catalog.paper(paper_id)
         if author not in paper.authors:
             raise CurationError(
                 f"{author!r} is not an author of {paper.id} (its authors: {', '.join(paper.authors)})"
             )
-        if not self.store.add_claim(user.id, self.library._pk(paper.id), author):
+        if not self.store.add_claim(user.id, self.catalog.pk(paper.id), author):
             raise CurationError(f"you have claimed {paper.id} already")
 
     def decide_claim(self, curator: User, email: str, paper_id: str, *, confirm: bool) -> None:
         _require(curator, "curator", "decide authorship claims")
-        member = self.library.accounts.user(email)
-        pk = self.library._pk(paper_id)
+        member = self.accounts.user(email)
+        pk = self.catalog.pk(paper_id)
         if member is None or not self.store.claims(user_id=member.id, pk=pk):
             raise CurationError(f"{email} has not claimed {paper_id}")
         with self.store.transaction():
@@ -549,7 +493,7 @@ class Curation:
 
     def claim_of(self, user: User, paper_id: str) -> Claim | None:
         """The member's claim on a paper, whatever its status."""
-        rows = self.store.claims(user_id=user.id, pk=self.library._pk(paper_id))
+        rows = self.store.claims(user_id=user.id, pk=self.catalog.pk(paper_id))
         return self._claims(rows)[0] if rows else None
 
     def claimed_by(self, author: str) -> list[tuple[str, list[Paper]]]:

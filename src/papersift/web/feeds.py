@@ -7,7 +7,7 @@
 
 Each lists the newest of the papers it follows (the FEED_SIZE best matches of a search, newest
 first: a reader wants what is new, and a subscribed search keeps its relevance cut). The bytes
-come from `papersift.syndication`; this module only translates the request.
+come from `papersift.sources.syndication`; this module only translates the request.
 
 Readers poll, often every few minutes: responses may be cached for 15 minutes, and carry an ETag
 (a hash of the body) so that a reader that already has the feed gets a bodiless 304.
@@ -27,13 +27,12 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from papersift.embed import ModelUnavailable
-from papersift.errors import PaperNotFound, SubscriptionError
+from papersift.errors import ModelUnavailable, PaperNotFound, SubscriptionError
 from papersift.library import SEARCH_MODES, SearchMode
 from papersift.records import Hit, Paper
 from papersift.search.tokens import words
 from papersift.settings import setting
-from papersift.syndication import FeedKind, render
+from papersift.sources.syndication import FeedKind, render
 from papersift.web.render import category_name, parse_flag, path_part
 from papersift.web.security import get_library
 

@@ -15,11 +15,10 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from papersift.accounts import ROLES, User
-from papersift.cli import _date, _library, cli, err, out
-from papersift.digests import DEFAULT_MAX_PAPERS, MAX_PAPERS
+from papersift.cli.common import cli, date_option, err, open_library, out
 from papersift.errors import PapersiftError
 from papersift.library import Library
+from papersift.records import DEFAULT_MAX_PAPERS, MAX_PAPERS, ROLES, User
 
 
 def _member(library: Library, email: str) -> User:
@@ -53,7 +52,7 @@ def user_add(ctx: click.Context, email: str, name: str | None, password_stdin: b
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         try:
             created = library.accounts.sign_up(email, password, name=name)
         except PapersiftError as error:
@@ -67,7 +66,7 @@ def user_add(ctx: click.Context, email: str, name: str | None, password_stdin: b
 @click.pass_context
 def user_list(ctx: click.Context, as_json: bool) -> None:
     """Every member, with their subscriptions."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         rows: list[dict[str, Any]] = []
         for member in library.accounts.users():
             subscriptions = [_subscription_json(s) for s in library.subscriptions(member)]
@@ -97,7 +96,7 @@ def user_grant(ctx: click.Context, email: str, role: str) -> None:
     """Give a member a role: curator (approves, pins, features and removes entries of the daily
     list, removes comments, confirms authorship claims), admin, or member again. Logged in the
     moderation log as done from the command line."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         try:
             member = library.curation.grant(None, email, role)
         except PapersiftError as error:
@@ -174,7 +173,7 @@ def subscribe(
     if len(given) != 1:
         raise click.UsageError("give exactly one of --query, --author, --category, --collection, --trending")
     [(kind, value)] = given.items()
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         try:
             subscription = library.subscribe(
                 _member(library, email),
@@ -202,16 +201,16 @@ def digest() -> None:
 @click.option(
     "--dry-run", is_flag=True, help="Compose every digest and say what would be sent; send nothing."
 )
-@click.option("--date", "day", callback=_date, help="The day to send for (YYYY-MM-DD; default: today).")
+@click.option("--date", "day", callback=date_option, help="The day to send for (YYYY-MM-DD; default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts as JSON.")
 @click.pass_context
 def digest_send(ctx: click.Context, dry_run: bool, day: date | None, as_json: bool) -> None:
     """Send each subscriber the new papers of their subscriptions, at most once a day (daily)
     or a week (weekly). Safe to rerun, and to run again after a crash: nothing is sent twice or
     skipped. Exit status 1 when the SMTP server could not be used."""
-    from papersift.mail import SmtpSender, SmtpSettings
+    from papersift.members.mail import SmtpSender, SmtpSettings
 
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         try:
             if dry_run:
                 run = library.send_digests(lambda message: None, day=day, dry_run=True)
@@ -244,11 +243,11 @@ def curation() -> None:
 @curation.command("submit")
 @click.argument("reference")
 @click.option("--as", "email", required=True, help="The member submitting (their e-mail).")
-@click.option("--date", "day", callback=_date, help="The day's list (YYYY-MM-DD; default: today, UTC).")
+@click.option("--date", "day", callback=date_option, help="The day's list (YYYY-MM-DD; default: today, UTC).")
 @click.pass_context
 def curation_submit(ctx: click.Context, reference: str, email: str, day: date | None) -> None:
     """Submit a paper (an arXiv id or URL) to a day's list on a member's behalf."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         try:
             submission = library.curation.submit(_member(library, email), reference, today=day)
         except PapersiftError as error:
@@ -262,7 +261,7 @@ def curation_submit(ctx: click.Context, reference: str, email: str, day: date | 
 def curation_retry(ctx: click.Context) -> None:
     """Fetch the papers of submissions kept while arXiv could not be reached, and list them
     (run it from the digest timer). Exit status 1 if some are still waiting."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         listed, waiting = library.curation.retry_pending()
     err.print(f"{listed:,} listed, {waiting:,} still waiting for arXiv")
     ctx.exit(1 if waiting else 0)
@@ -274,7 +273,7 @@ def curation_retry(ctx: click.Context) -> None:
 @click.pass_context
 def curation_log(ctx: click.Context, limit: int, as_json: bool) -> None:
     """The moderation log, newest first: who did what, and when."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         rows = library.curation.log(limit)
     if as_json:
         out.print_json(json.dumps([{"at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
@@ -295,9 +294,9 @@ def notify() -> None:
 def notify_send(ctx: click.Context) -> None:
     """Send the queued notifications (run it often, e.g. every five minutes from a timer). Safe to
     rerun; exit status 1 when the SMTP server could not be used (they stay queued)."""
-    from papersift.mail import SmtpSender, SmtpSettings
+    from papersift.members.mail import SmtpSender, SmtpSettings
 
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         try:
             with SmtpSender(SmtpSettings.from_settings()) as sender:
                 sent = library.curation.send_notifications(sender)

@@ -1,14 +1,9 @@
-"""The `papersift` command: each command opens the Library, calls one method, renders the result.
-
-Exit codes, so cron and scripts can chain commands: 0 success; 1 something was rejected or
-failed (the messages say what and where); 2 a usage error.
-"""
+"""The commands on papers: ingest, sync, search, show, similar, stats, export, index, migrate, serve."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -16,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -29,59 +23,14 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from papersift import __version__
+from papersift.cli.common import DB_SETTING, DEMO_CORPUS, cli, date_option, err, open_library, out
 from papersift.errors import PapersiftError
-from papersift.exports import FORMATS as EXPORT_FORMATS
-from papersift.exports import paper_to_json
-from papersift.library import SEARCH_MODES, Engine, Library, SearchResults
+from papersift.library import SEARCH_MODES, Engine, SearchResults
 from papersift.records import Hit, IngestReport, Paper
-from papersift.settings import SETTINGS, setting
+from papersift.settings import setting
 from papersift.sources import FORMATS as INPUT_FORMATS
-
-DEMO_CORPUS = Path(__file__).parent / "data" / "demo.jsonl.gz"
-_DB_HELP = next(s for s in SETTINGS if s.name == "db")
-
-# Papers' text is data, not markup: no emoji codes (":100:" in "file:100:"), no highlighting.
-out = Console(soft_wrap=True, highlight=False, emoji=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
-
-
-@contextmanager
-def _library(ctx: click.Context) -> Iterator[Library]:
-    """Open the library of `--db`, rendering papersift's errors as one-line messages."""
-    try:
-        with Library.open(ctx.obj["db"]) as library:
-            yield library
-    except PapersiftError as error:
-        err.print(f"[red]error:[/red] {escape(error.reason)}")
-        ctx.exit(error.exit_code)
-
-
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2025-03-18") from None
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    envvar=_DB_HELP.env,
-    default=_DB_HELP.default,
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help=f"{_DB_HELP.help.capitalize()} [env {_DB_HELP.env}].",
-)
-@click.version_option(__version__, prog_name="papersift")
-@click.pass_context
-def cli(ctx: click.Context, db: str) -> None:
-    """papersift: find, follow and keep research papers, on your own machine."""
-    ctx.ensure_object(dict)
-    ctx.obj["db"] = db
-
+from papersift.sources.exports import FORMATS as EXPORT_FORMATS
+from papersift.sources.exports import paper_to_json
 
 # -- ingest -------------------------------------------------------------------------------
 
@@ -129,7 +78,7 @@ def ingest(
     targets = [*paths, *([str(DEMO_CORPUS)] if demo else [])]
     if not targets:
         raise click.UsageError("give at least one PATH (or --demo)")
-    with _library(ctx) as library, _progress("importing") as progress:
+    with open_library(ctx) as library, _progress("importing") as progress:
         report = library.ingest(
             targets,
             strict=strict,
@@ -220,8 +169,8 @@ def sync() -> None:
 
 @sync.command("arxiv")
 @click.option("--category", required=True, help="An arXiv category (cs.CV) or archive (cs).")
-@click.option("--since", callback=_date, help="Only papers changed on or after this date (YYYY-MM-DD).")
-@click.option("--until", callback=_date, help="Only papers changed on or before this date.")
+@click.option("--since", callback=date_option, help="Only papers changed on or after this date (YYYY-MM-DD).")
+@click.option("--until", callback=date_option, help="Only papers changed on or before this date.")
 @click.option(
     "--method",
     type=click.Choice(["oai", "api"]),
@@ -246,10 +195,10 @@ def sync_arxiv(
     as_json: bool,
 ) -> None:
     """Harvest a category from arXiv politely; an interrupted sync resumes where it stopped."""
-    from papersift.harvest import DEFAULT_CONTACT, PoliteClient
+    from papersift.ingest.harvest import DEFAULT_CONTACT, PoliteClient
 
     with (
-        _library(ctx) as library,
+        open_library(ctx) as library,
         PoliteClient(delay=delay, contact=setting("contact") or DEFAULT_CONTACT) as client,
         _progress("harvesting") as progress,
     ):
@@ -289,8 +238,12 @@ def sync_arxiv(
 @click.option("--author", help="Only papers by this author.")
 @click.option("--category", help="Only papers in this category (cs.CV) or archive (cs).")
 @click.option("--year", type=int, help="Only papers published this year.")
-@click.option("--from", "date_from", callback=_date, help="Only papers published on or after (YYYY-MM-DD).")
-@click.option("--to", "date_to", callback=_date, help="Only papers published on or before (YYYY-MM-DD).")
+@click.option(
+    "--from", "date_from", callback=date_option, help="Only papers published on or after (YYYY-MM-DD)."
+)
+@click.option(
+    "--to", "date_to", callback=date_option, help="Only papers published on or before (YYYY-MM-DD)."
+)
 @click.option("--has-code", is_flag=True, help="Only papers with a code repository.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
 @click.pass_context
@@ -312,7 +265,7 @@ def search(
     cat:cs.CV, year:2025 or 2023..2025, after:DATE, before:DATE, has:code; -word excludes; word*
     is a prefix.
     """
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         results = library.search(
             " ".join(query),
             mode=mode,  # type: ignore[arg-type]
@@ -386,7 +339,7 @@ def _print_hits(hits: list[Hit], first: int = 1) -> None:
 @click.pass_context
 def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
     """Show one paper (by arXiv id, DOI, or any id it was imported under)."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         paper = library.paper(paper_id)
     if as_json:
         out.print_json(json.dumps(paper_to_json(paper), ensure_ascii=False))
@@ -403,7 +356,7 @@ def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
 @click.pass_context
 def similar(ctx: click.Context, paper_ids: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Papers nearest in meaning to a paper (or, given several, to all of them together)."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         hits = library.more_like(paper_ids, limit)
     if as_json:
         payload = [{"id": h.id, "score": round(h.score, 4), "paper": paper_to_json(h.paper)} for h in hits]
@@ -440,7 +393,7 @@ def _print_paper(paper: Paper) -> None:
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Figures about the library: papers, sources, dates, categories."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         figures = library.stats()
     figures["database"] = str(ctx.obj["db"])
     if as_json:
@@ -468,7 +421,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def export(ctx: click.Context, format_name: str, output: Any) -> None:
     """Write every paper as JSON Lines or BibTeX (both import back with `ingest`)."""
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         for chunk in library.export(format_name):
             output.write(chunk)
 
@@ -480,7 +433,7 @@ def export(ctx: click.Context, format_name: str, output: Any) -> None:
 def index(ctx: click.Context, rebuild: bool, reembed: bool) -> None:
     """Bring the search indexes up to date with the database: embed papers that are not yet
     embedded (an interrupted run resumes), then update the keyword and vector indexes."""
-    with _library(ctx) as library, _progress("indexing") as progress:
+    with open_library(ctx) as library, _progress("indexing") as progress:
         if rebuild or reembed:
             library.drop_index(embeddings=reembed)
         report = IngestReport()
@@ -504,7 +457,7 @@ def migrate(ctx: click.Context, target: str) -> None:
     compared (rows and a checksum); any difference is an error (exit 1). The copy's search indexes
     are built when it is first opened (`papersift --db URL index`).
     """
-    with _library(ctx) as library, _progress("copying") as progress:
+    with open_library(ctx) as library, _progress("copying") as progress:
         checks = library.copy_to(target, on_progress=progress.rows)
     table = Table("table", "rows", "copied", "checksum", box=None)
     for check in checks:
@@ -543,11 +496,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     shown_host = f"[{host}]" if ":" in host else host
     err.print(f"papersift: serving {escape(db)} at [bold]http://{shown_host}:{port}/[/bold] (Ctrl+C stops)")
     if workers == 1:
-        with _library(ctx) as library:
+        with open_library(ctx) as library:
             app = create_app(library, warm_up=True)
             uvicorn.run(app, host=host, port=port, proxy_headers=True)
         return
-    with _library(ctx) as library:
+    with open_library(ctx) as library:
         library.load_indexes()  # once here, rather than in every worker at once
     if balanced_sockets_available():
         try:
@@ -557,7 +510,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
             ctx.exit(1)
         ctx.exit(status)
     # Worker processes import the app factory by name: the library's path goes through the environment.
-    os.environ[_DB_HELP.env] = db
+    os.environ[DB_SETTING.env] = db
     uvicorn.run(
         f"{app_from_settings.__module__}:{app_from_settings.__name__}",
         factory=True,
@@ -566,16 +519,3 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
     )
-
-
-# The members' commands (user, subscribe, digest) and those of code and results (extract,
-# leaderboard, pwc) live in their own modules and join the group here.
-from papersift import cli_members, cli_results  # noqa: E402, F401
-
-
-def main() -> None:
-    try:
-        cli(obj={})
-    except BrokenPipeError:  # `papersift export | head`
-        sys.stderr.close()
-        sys.exit(0)

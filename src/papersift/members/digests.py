@@ -14,74 +14,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from papersift.records import DEFAULT_MAX_PAPERS as DEFAULT_MAX_PAPERS
+from papersift.records import FOLLOWED_MAX_PAPERS as FOLLOWED_MAX_PAPERS
+from papersift.records import FREQUENCIES as FREQUENCIES
+from papersift.records import MAX_PAPERS as MAX_PAPERS
+from papersift.records import SUBSCRIPTION_KINDS as SUBSCRIPTION_KINDS
+from papersift.records import Digest as Digest
+from papersift.records import DigestEntry as DigestEntry
+from papersift.records import Frequency as Frequency
 from papersift.records import Paper
+from papersift.records import Subscription as Subscription
+from papersift.records import SubscriptionKind as SubscriptionKind
 
-Frequency = Literal["daily", "weekly"]
-FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
-# "followed": a public collection a member follows (papersift.curation); not a stored subscription.
-SubscriptionKind = Literal["query", "author", "category", "collection", "trending", "followed"]
-SUBSCRIPTION_KINDS: tuple[SubscriptionKind, ...] = ("query", "author", "category", "collection", "trending")
-FOLLOWED_MAX_PAPERS = 20  # of one followed collection in one daily digest
-MAX_PAPERS = 100  # the most a subscription may ask for (the store checks it too)
-DEFAULT_MAX_PAPERS = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: int
-    kind: SubscriptionKind
-    value: str
-    mode: str
-    frequency: Frequency
-    max_papers: int
-
-    def describe(self) -> str:
-        """The subscription in a few words, as the digest says why a paper is in it."""
-        if self.kind == "query":
-            return f"matches your search “{self.value}”" + (
-                "" if self.mode == "hybrid" else f" ({self.mode})"
-            )
-        if self.kind == "author":
-            return f"by {self.value}"
-        if self.kind == "category":
-            return f"in {self.value}"
-        if self.kind == "collection":
-            return f"like the papers in your collection “{self.value}”"
-        if self.kind == "followed":
-            return f"added to the collection {self.value}, which you follow"
-        return "trending"
-
-
-@dataclass
-class DigestEntry:
-    paper: Paper
-    reasons: list[str] = field(default_factory=list)
-    rank: float = 0.0  # lower is better: the best position among the subscriptions, less per extra one
-
-
-@dataclass
-class Digest:
-    """What one member gets for one period: the papers published in `since` < day <= `through`."""
-
-    email: str
-    name: str
-    frequency: Frequency
-    period: str
-    since: date
-    through: date
-    entries: list[DigestEntry]
 
 
 def period_name(day: date, frequency: Frequency) -> str:
@@ -138,7 +93,7 @@ def comment_message(
     member: Any, author: str, comment_id: int, body: str, paper: Paper, *, base_url: str, mail_from: str
 ) -> EmailMessage:
     """The plain-text e-mail telling a member (`.name`, `.email`) that `author` commented on a
-    paper they submitted to a daily list (`papersift.curation`)."""
+    paper they submitted to a daily list (`papersift.members.curation`)."""
     base_url = base_url.rstrip("/")
     paper_url = f"{base_url}/papers/{quote(paper.id, safe='/')}"
     message = EmailMessage()

@@ -15,44 +15,26 @@ import hashlib
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Literal, cast
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from papersift.errors import AccountError, TooManyAttempts
+from papersift.records import ROLES as ROLES
+from papersift.records import SESSION_DAYS as SESSION_DAYS
+from papersift.records import Role as Role
+from papersift.records import User as User
 from papersift.store import Store
 from papersift.store.sql import UserRow
 
-SESSION_DAYS = 30
 MAX_FAILURES = 5
 FAILURE_WINDOW = 15 * 60
 MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
-Role = Literal["member", "curator", "admin"]
-ROLES: tuple[Role, ...] = ("member", "curator", "admin")
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    email: str
-    name: str
-    created_at: str
-    role: Role = "member"
-
-    @property
-    def is_curator(self) -> bool:
-        """Curators (and admins) approve, pin, feature and remove entries, comments and claims."""
-        return self.role in ("curator", "admin")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def user_from_row(row: UserRow) -> User:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from typing import Literal
 
-Period = Literal["day", "week", "month"]
+from papersift.records import Period as Period
+
 PERIODS: tuple[Period, ...] = ("day", "week", "month")
 GRAVITY = 1.5
 

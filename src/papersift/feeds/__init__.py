@@ -1,0 +1,1 @@
+"""Feeds: days, weeks and months of papers, trending."""

@@ -1,0 +1,1 @@
+"""Ingest: the import pipeline, merging duplicates, findings, harvesting arXiv."""

@@ -1,0 +1,1 @@
+"""Members: accounts, collections, subscriptions and digests, recommendations, curation."""
