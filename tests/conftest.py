@@ -9,7 +9,9 @@ store nothing.
 
 - `db_location`: where the test's library lives: a SQLite path, or a PostgreSQL URL.
 - `library`: a fresh `Library` there, closed after the test; `make_library()` opens more.
-- `shared_data`: `../shared/data` (or `$PAPERSIFT_SHARED_DATA`); tests that need it skip without it.
+- `shared_data`: `../shared/data` (or `$PAPERSIFT_SHARED_DATA`); tests that need it skip without it,
+  each naming the missing path, and the run ends with a warning counting them (CI has the data;
+  PAPERSIFT_REQUIRE_SHARED_DATA=1 makes a missing file fail the tests that need it instead).
 - `run_cli`: runs the real `papersift` command in a subprocess with `PAPERSIFT_DB` set, the way
   a user (or cron) runs it, and returns the finished process (exit code, stdout, stderr).
 """
@@ -29,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -76,15 +78,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--backend") == "sqlite":
-        return
-    kept, left_out = [], []
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        on_postgres = "library_locations" in names or item.get_closest_marker("postgres") is not None
-        (kept if on_postgres and "db_path" not in names else left_out).append(item)
-    config.hook.pytest_deselected(items=left_out)
-    items[:] = kept
+    if config.getoption("--backend") == "postgres":
+        kept, left_out = [], []
+        for item in items:
+            names = getattr(item, "fixturenames", ())
+            on_postgres = "library_locations" in names or item.get_closest_marker("postgres") is not None
+            (kept if on_postgres and "db_path" not in names else left_out).append(item)
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+    config.stash[OPTIONAL_DATA_USERS] = sorted(
+        {item.location[0] for item in items if "optional_arxiv_file" in getattr(item, "fixturenames", ())}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -203,18 +207,37 @@ def shared_data_path() -> Path:
     return beside if beside.is_dir() else Path("/work/shared/data")
 
 
+# Every skip for want of shared data starts with this, so the run's summary can count them.
+SHARED_DATA_MISSING = "shared data missing"
+# Set when `optional_arxiv_file` found no records: its tests ran on less data (the summary says so).
+RAN_SMALLER = pytest.StashKey[bool]()
+# The files of the tests that use `optional_arxiv_file`, for that line of the summary.
+OPTIONAL_DATA_USERS = pytest.StashKey[list[str]]()
+
+
+def without_shared_data(what: str, path: Path) -> NoReturn:
+    """Skip (or, with PAPERSIFT_REQUIRE_SHARED_DATA set, fail) a test whose shared data is absent."""
+    reason = f"{SHARED_DATA_MISSING}: {what} not found at {path} (set PAPERSIFT_SHARED_DATA)"
+    if os.environ.get("PAPERSIFT_REQUIRE_SHARED_DATA"):
+        pytest.fail(reason + "; PAPERSIFT_REQUIRE_SHARED_DATA is set", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
-def optional_arxiv_file() -> Path | None:
+def optional_arxiv_file(request: pytest.FixtureRequest) -> Path | None:
     """The shared arXiv records if present (tests that merely use more data when they can)."""
     path = shared_data_path() / "arxiv" / ARXIV_FILE_NAME
-    return path if path.is_file() else None
+    if path.is_file():
+        return path
+    request.config.stash[RAN_SMALLER] = True
+    return None
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = shared_data_path()
     if not path.is_dir():
-        pytest.skip(f"shared data not found at {path} (set PAPERSIFT_SHARED_DATA)")
+        without_shared_data("the shared data folder", path)
     return path
 
 
@@ -222,7 +245,7 @@ def shared_data() -> Path:
 def seeds(shared_data: Path) -> Path:
     path = shared_data / "seeds"
     if not path.is_dir():
-        pytest.skip(f"seed files not found at {path}")
+        without_shared_data("the seed files", path)
     return path
 
 
@@ -230,8 +253,35 @@ def seeds(shared_data: Path) -> Path:
 def arxiv_file(shared_data: Path) -> Path:
     path = shared_data / "arxiv" / ARXIV_FILE_NAME
     if not path.is_file():
-        pytest.skip(f"arXiv records not found at {path}")
+        without_shared_data("the arXiv records", path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """A warning no one scrolls past when tests did not run, or ran smaller, for want of shared data."""
+    missing = [
+        report.nodeid
+        for report in terminalreporter.stats.get("skipped", [])
+        if SHARED_DATA_MISSING in str(getattr(report, "longrepr", ""))
+    ]
+    smaller = config.stash.get(OPTIONAL_DATA_USERS, []) if config.stash.get(RAN_SMALLER, False) else []
+    if not missing and not smaller:
+        return
+    terminalreporter.write_sep("!", "shared data missing", yellow=True, bold=True)
+    if missing:
+        terminalreporter.write_line(
+            f"{len(missing)} test(s) skipped for want of shared data under {shared_data_path()} "
+            "(set PAPERSIFT_SHARED_DATA; CI has it at ../shared/data)",
+            yellow=True,
+            bold=True,
+        )
+    if smaller:
+        records = shared_data_path() / "arxiv" / ARXIV_FILE_NAME
+        terminalreporter.write_line(
+            f"ran on less data, without the arXiv records at {records}: " + ", ".join(smaller),
+            yellow=True,
+            bold=True,
+        )
 
 
 def cli_environment(db: str | Path) -> dict[str, str]:

@@ -4,11 +4,12 @@ unique keys, advisory locks and row locks), so these run on both backends, as re
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import IO, Any
 
 from conftest import REPO, cli_environment, demo_lines
 from papersift import Library
@@ -17,17 +18,29 @@ IMPORTERS = 3
 VOTERS = 4
 
 
-# Small batches, so that the importers' transactions interleave many times over.
+# Small batches, so that the importers' transactions interleave many times over. Each importer
+# opens the library, says "ready" and waits for "go" on stdin: the test releases them together
+# once all are ready, however long each took to start. It reports when (time.time(), one clock for
+# every process on the machine) its import started and ended and when each of its batches was done.
 IMPORTER = """
 import json, sys, time
-import papersift.library
 from papersift import Library
-papersift.library.INGEST_BATCH = 20
-with Library.open(sys.argv[1]) as lib:
-    time.sleep(max(0.0, float(sys.argv[3]) - time.time()))  # all importers start together
-    report = lib.ingest(sys.argv[2])
-print(json.dumps({"added": report.added, "ok": report.ok}))
+with Library.open(sys.argv[1], ingest_batch=20) as lib:
+    print("ready", flush=True)
+    assert sys.stdin.readline() == "go\\n"
+    batches = []
+    started = time.time()
+    report = lib.ingest(sys.argv[2], on_progress=lambda origin, seen: batches.append(time.time()))
+    ended = time.time()
+print(json.dumps({"added": report.added, "ok": report.ok, "started": started, "ended": ended,
+                  "batches": batches}))
 """
+
+
+def handovers(reports: list[dict[str, Any]]) -> int:
+    """How often, in time order, the next batch done was another importer's than the last one."""
+    done = sorted((moment, number) for number, report in enumerate(reports) for moment in report["batches"])
+    return sum(1 for (_, one), (_, other) in itertools.pairwise(done) if one != other)
 
 
 def test_importers_of_overlapping_files_at_once_make_each_paper_once(
@@ -41,24 +54,47 @@ def test_importers_of_overlapping_files_at_once_make_each_paper_once(
             "".join(lines[:1500] + lines[1500 + number * 500 : 2000 + number * 500]), encoding="utf-8"
         )
         files.append(path)
-    start_at = time.time() + 8
     with Library.open(db_location):
         pass  # the schema exists before the race (its creation is tested on its own)
+    logs: list[IO[bytes]] = [(tmp_path / f"importer{n}.log").open("w+b") for n in range(IMPORTERS)]
     importers = [
         subprocess.Popen(
-            [sys.executable, "-c", IMPORTER, db_location, str(path), str(start_at)],
+            [sys.executable, "-c", IMPORTER, db_location, str(path)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=log,
             env=cli_environment(db_location),
             cwd=REPO,
         )
-        for path in files
+        for path, log in zip(files, logs, strict=True)
     ]
-    reports = []
-    for importer in importers:
-        out, err = importer.communicate(timeout=240)
-        assert importer.returncode == 0, err.decode()
-        reports.append(json.loads(out))
+    try:
+        for importer, log in zip(importers, logs, strict=True):  # the barrier: every importer is ready...
+            assert importer.stdout is not None and importer.stdin is not None
+            ready = importer.stdout.readline()
+            assert ready == b"ready\n", f"an importer did not start: {log_text(log)}"
+        for importer in importers:  # ...then all go at once
+            assert importer.stdin is not None
+            importer.stdin.write(b"go\n")
+            importer.stdin.flush()
+        reports = []
+        for importer, log in zip(importers, logs, strict=True):
+            out, _ = importer.communicate(timeout=240)
+            assert importer.returncode == 0, log_text(log)
+            reports.append(json.loads(out))
+    finally:
+        for importer in importers:
+            if importer.poll() is None:
+                importer.kill()
+                importer.wait()
+        for log in logs:
+            log.close()
+
+    # The race took place: every import began before any ended, and their batches interleaved
+    # (importers run one after another would hand over IMPORTERS - 1 times at most).
+    assert max(report["started"] for report in reports) < min(report["ended"] for report in reports)
+    assert all(len(report["batches"]) >= 99 for report in reports)  # 2,000 papers, 20 a batch
+    assert handovers(reports) >= 2 * IMPORTERS, [handovers(reports)]
     expected = {json.loads(line)["id"] for line in lines}
     assert sum(report["added"] for report in reports) == len(expected)
 
@@ -68,6 +104,11 @@ def test_importers_of_overlapping_files_at_once_make_each_paper_once(
         for line in lines[::200]:
             record = json.loads(line)
             assert record["id"] in [hit.id for hit in lib.search(record["title"], mode="keyword", limit=5)]
+
+
+def log_text(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")
 
 
 VOTER = """

@@ -1,21 +1,23 @@
 """Harvesting arXiv politely: paging, stopping, retrying, resuming, spacing requests.
 
 Each test runs the harvester against a local server that replays recorded arXiv answers. The
-client's clock and sleep are fake (no test waits 3 s per request) except in the one test that
-checks the spacing really happens on the wall clock.
+client's clock and sleep are fake: no test waits 3 s per request, and the spacing of requests is
+checked to the exact second on the fake clock.
 """
 
 from __future__ import annotations
 
-import itertools
+import inspect
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 
 from papersift.errors import HarvestError
-from papersift.harvest import HarvestPage, PoliteClient, harvest_api, harvest_oai, oai_set
+from papersift.ingest.harvest import HarvestPage, PoliteClient, harvest_api, harvest_oai, oai_set
 from replay_server import ReplayServer, Reply, arxiv_api_query
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -338,21 +340,46 @@ def test_a_resume_state_that_is_no_offset_is_refused(client: PoliteClient) -> No
         list(harvest_api("cs.SE", since=None, resume="6961234|1001", client=client))
 
 
-# Real time
+# Spacing
 
 
-def test_requests_really_start_at_least_delay_seconds_apart(server: ReplayServer) -> None:
+class SlowTransport(httpx.BaseTransport):
+    """Real HTTP to the replay server, each request taking the next of `latencies` seconds on the
+    fake clock; remembers the fake time at which each request started."""
+
+    def __init__(self, fake_time: FakeTime, latencies: list[float]) -> None:
+        self.fake_time = fake_time
+        self.latencies = latencies
+        self.started: list[float] = []
+        self.http = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.started.append(self.fake_time.now)
+        self.fake_time.now += self.latencies[len(self.started) - 1]
+        return self.http.handle_request(request)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def test_requests_start_at_least_delay_seconds_apart_counting_the_time_they_took(
+    server: ReplayServer, fake_time: FakeTime
+) -> None:
     server.script("/api/query", api_request(0), Reply.file(API_PAGE_1))
     server.script("/api/query", api_request(10), Reply.file(API_PAGE_2))
     server.script("/api/query", api_request(20), Reply.file(API_EMPTY))
-    delay = 0.3
+    # The first answer takes 1 s (the client waits the other 2), the second 4 s (no wait).
+    transport = SlowTransport(fake_time, [1.0, 4.0, 0.5])
+    polite = PoliteClient(delay=3.0, sleep=fake_time.sleep, clock=fake_time.clock, transport=transport)
+    with polite:
+        api(server, polite, since=date(2000, 1, 1))
 
-    with PoliteClient(delay=delay) as polite:
-        api(server, polite)
+    assert len(server.requests) == 3
+    assert transport.started == [1000.0, 1003.0, 1007.0]
+    assert fake_time.sleeps == [2.0]
 
-    arrivals = [request.arrived for request in server.requests]
-    assert len(arrivals) == 3
-    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    # Some slack: the server stamps arrival in its own thread, which a loaded machine may
-    # schedule late for one request and on time for the next.
-    assert all(gap >= delay - 0.05 for gap in gaps), gaps
+
+def test_the_client_waits_on_the_real_clock_unless_told_otherwise() -> None:
+    parameters = inspect.signature(PoliteClient).parameters
+    assert parameters["sleep"].default is time.sleep
+    assert parameters["clock"].default is time.monotonic
