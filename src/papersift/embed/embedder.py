@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import onnx
 
 Precision = Literal["fp32", "int8"]
-GRAPH_VERSION = "2"  # bump when graph.py or quantize.py change what they build
+GRAPH_VERSION = "3"  # bump when graph.py or quantize.py change what they build
 CALIBRATION_CORPUS = Path(__file__).resolve().parent.parent / "data" / "demo.jsonl.gz"
 CALIBRATION_TEXTS = 64
 UNFUSED = ["SkipLayerNormFusion"]  # see graph.residual_layer_norm

@@ -113,8 +113,15 @@ def _smoothing_scale(activation_max: np.ndarray, weight: np.ndarray, alpha: floa
     return result
 
 
+# Weights use 7 bits, not 8 ("reduce range"): on x86 CPUs without VNNI (AVX2, AVX-512F) ONNX
+# Runtime multiplies uint8 activations by int8 weights with vpmaddubsw, whose int16 pair sums
+# saturate when both are large. With full-range weights, cosine to fp32 fell to 0.986 on an AVX2
+# machine (tests/test_embed.py) while it held 0.999 on a VNNI one; 7 bits cannot saturate.
+WEIGHT_LEVELS = 63
+
+
 def _int8_columns(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    scale = np.abs(weight).max(axis=0) / 127.0
+    scale = np.abs(weight).max(axis=0) / WEIGHT_LEVELS
     scale[scale == 0] = 1.0
-    quantized = np.clip(np.rint(weight / scale), -127, 127).astype(np.int8)
+    quantized = np.clip(np.rint(weight / scale), -WEIGHT_LEVELS, WEIGHT_LEVELS).astype(np.int8)
     return quantized, scale.astype(np.float32)
