@@ -1,10 +1,11 @@
 # papersift's two jobs. `make run`: set up, import the bundled demo corpus, then serve the web app on it.
-# `make test` (the default, and what CI runs): set up, lint, type-check, run the test suite.
+# `make test` (the default, and what CI runs): set up, lint, type-check, run the test suite, then
+# every bench script in --quick mode (`make bench-quick`).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test run lint typecheck bench clean
+.PHONY: test run lint typecheck bench bench-quick clean
 .DEFAULT_GOAL := test
 
 $(BIN)/python:
@@ -33,9 +34,11 @@ run: $(VENV)/.installed-run
 	$(BIN)/papersift stats
 	$(BIN)/papersift serve --host $(HOST) --port $(PORT)
 
+# lint-imports checks the architecture's contracts (pyproject.toml; docs/architecture.md).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -45,6 +48,7 @@ typecheck: $(VENV)/.installed-test
 test: lint typecheck
 	$(BIN)/pytest
 	$(BIN)/pytest --backend postgres
+	$(MAKE) bench-quick
 
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[bench]'
@@ -52,6 +56,12 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_bibtex.py
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_scifact.py
+
+# Every bench/bench_*.py with --quick (a smoke test on a tiny input, a few minutes in all), so no
+# bench rots unnoticed; a line per script and a non-zero exit if any failed.
+bench-quick: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[bench]'
+	nice -n 10 $(BIN)/python bench/run_quick.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from papersift import Library
-from papersift.accounts import User
-from papersift.curation import COMMENTS_PER_HOUR
 from papersift.errors import CurationError, NotAllowed, PaperNotFound, RateLimited
-from papersift.harvest import PoliteClient
+from papersift.ingest.harvest import PoliteClient
+from papersift.members.accounts import User
+from papersift.members.curation import COMMENTS_PER_HOUR
 from papersift.records import Paper
 from replay_server import ReplayServer, Reply
 
@@ -272,7 +272,9 @@ def test_a_public_collection_has_a_stable_address_and_followers(lib: Library) ->
     assert lib.curation.public_collection(collection_id).followers == 1
     with pytest.raises(CurationError, match="your own collection"):
         lib.curation.follow(ada, collection_id)
-    assert [row[:3] for row in lib.curation.public_collections()] == [(collection_id, "reading group", "Ada")]
+    assert [(row.id, row.name, row.owner) for row in lib.curation.public_collections()] == [
+        (collection_id, "reading group", "Ada")
+    ]
     lib.curation.set_public(ada, "reading group", False)
     with pytest.raises(PaperNotFound, match=f"no public collection {collection_id}"):
         lib.curation.public_collection(collection_id)

@@ -26,9 +26,9 @@ from aiosmtpd.controller import Controller
 
 from conftest import CliRun, cli_environment, papersift_command
 from papersift import Library
-from papersift.digests import Digest, DigestEntry, build_message, merge_rankings, period_name, window
 from papersift.errors import SubscriptionError
-from papersift.mail import SmtpSender, SmtpSettings
+from papersift.members.digests import Digest, DigestEntry, build_message, merge_rankings, period_name, window
+from papersift.members.mail import SmtpSender, SmtpSettings
 from papersift.records import Paper
 
 DAY = date(2026, 6, 10)
@@ -123,7 +123,7 @@ def members(lib: Library, count: int) -> list[Any]:
 
 
 def test_a_digest_arrives_as_valid_mime_with_the_papers_and_a_working_unsubscribe(
-    lib: Library, smtp: tuple[Sink, int]
+    smtp: tuple[Sink, int], lib: Library
 ) -> None:
     sink, _port = smtp
     ada = lib.accounts.sign_up("ada@example.org", "correct horse", name='Ada "the first" Lovelace')
@@ -165,7 +165,7 @@ def test_a_digest_arrives_as_valid_mime_with_the_papers_and_a_working_unsubscrib
 
 
 def test_a_killed_sender_run_again_sends_every_digest_exactly_once(
-    lib: Library, smtp: tuple[Sink, int], db_path: Path, tmp_path: Path
+    smtp: tuple[Sink, int], lib: Library, db_path: Path, tmp_path: Path
 ) -> None:
     sink, _port = smtp
     users = members(lib, 5)
@@ -190,7 +190,7 @@ def test_a_killed_sender_run_again_sends_every_digest_exactly_once(
 
 
 def test_the_cli_adds_members_subscribes_them_and_dry_runs(
-    run_cli: CliRun, lib: Library, smtp: tuple[Sink, int]
+    run_cli: CliRun, smtp: tuple[Sink, int], lib: Library
 ) -> None:
     sink, _port = smtp
     lib.close()
@@ -217,12 +217,12 @@ def test_the_cli_adds_members_subscribes_them_and_dry_runs(
 
 
 def test_a_missing_smtp_server_is_a_clear_error_and_the_digest_is_sent_later(
-    lib: Library, smtp: tuple[Sink, int], monkeypatch: pytest.MonkeyPatch
+    smtp: tuple[Sink, int], lib: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sink, port = smtp
     members(lib, 1)
     monkeypatch.setenv("PAPERSIFT_SMTP_PORT", "1")  # nothing listens there
-    from papersift.mail import MailError
+    from papersift.members.mail import MailError
 
     with (
         pytest.raises(MailError, match=r"cannot send through the SMTP server 127\.0\.0\.1:1"),
@@ -258,7 +258,7 @@ def test_headers_cannot_be_injected_and_addresses_are_checked(monkeypatch: pytes
     assert parsed["Bcc"] is None and parsed["To"].addresses[0].addr_spec == "ada@example.org"
     assert "Title Bcc: victim@example.org" in parsed.get_body(("plain",)).get_content()
     monkeypatch.setenv("PAPERSIFT_MAIL_FROM", "papersift\r\nBcc: x@y.org")
-    from papersift.mail import MailError
+    from papersift.members.mail import MailError
 
     with pytest.raises(MailError, match="mail_from"):
         SmtpSettings.from_settings()
@@ -270,7 +270,7 @@ def test_periods_windows_and_merging() -> None:
     assert window(date(2026, 6, 10), "daily", None) == (date(2026, 6, 9), date(2026, 6, 10))
     assert window(date(2026, 6, 10), "weekly", None) == (date(2026, 6, 3), date(2026, 6, 10))
     assert window(date(2026, 6, 10), "daily", date(2026, 6, 7)) == (date(2026, 6, 7), date(2026, 6, 10))
-    from papersift.digests import Subscription
+    from papersift.members.digests import Subscription
 
     a = Subscription(1, "author", "Ada", "hybrid", "daily", 2)
     b = Subscription(2, "category", "cs.LG", "hybrid", "daily", 10)
@@ -331,7 +331,7 @@ def test_digests_by_meaning_a_collection_and_a_semantic_search(tmp_path: Path) -
         }
 
 
-def test_one_digest_run_at_a_time(lib: Library, smtp: tuple[Sink, int]) -> None:
+def test_one_digest_run_at_a_time(smtp: tuple[Sink, int], lib: Library) -> None:
     sink, _port = smtp
     members(lib, 2)
     other_run = subprocess.Popen(["sleep", "60"])  # stands for another `digest send`, still running
@@ -355,7 +355,7 @@ def test_one_digest_run_at_a_time(lib: Library, smtp: tuple[Sink, int]) -> None:
 
 
 def test_a_comment_on_a_submitted_paper_emails_its_submitters_who_want_it(
-    run_cli: CliRun, lib: Library, smtp: tuple[Sink, int]
+    run_cli: CliRun, smtp: tuple[Sink, int], lib: Library
 ) -> None:
     sink, _port = smtp
     ada, bob, cleo = (

@@ -2,7 +2,7 @@
 
 The whole app runs in this process through `httpx.ASGITransport` over a small library, and every
 feed is read back with `feedparser`, the parser most Python feed readers use: what it makes of a
-feed is what a reader shows. `papersift.syndication.render` is tested directly where the web
+feed is what a reader shows. `papersift.sources.syndication.render` is tested directly where the web
 layer adds nothing (characters XML cannot hold).
 """
 
@@ -12,6 +12,7 @@ import html
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import feedparser  # type: ignore[import-untyped]
@@ -22,7 +23,7 @@ from fastapi import FastAPI
 from conftest import InProcess, LibraryLocations, store
 from papersift import Library
 from papersift.records import Paper
-from papersift.syndication import render
+from papersift.sources.syndication import render
 from papersift.web.app import create_app
 
 SPARSE = Paper(
@@ -364,16 +365,19 @@ def test_links_use_the_address_the_reader_fetched_the_feed_from(app: FastAPI) ->
 
 
 def test_behind_a_proxy_that_hides_the_host_links_use_the_base_url_setting(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, library_locations: LibraryLocations, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PAPERSIFT_BASE_URL", "https://papers.example.org/")
-    proxied = InProcess(app, base_url="http://127.0.0.1:8000")
-    try:
-        feed = parsed(proxied.get("/feeds/categories/cs.CV.json"), "json")
-        monkeypatch.setenv("PAPERSIFT_BASE_URL", "http://localhost:8000")  # no public address known
-        local = parsed(proxied.get("/feeds/categories/cs.CV.json"), "json")
-    finally:
-        proxied.close()
+    # Settings are read when a library opens: one library (and app) per value of the setting.
+    served = {}
+    for name, setting in (("public", "https://papers.example.org/"), ("local", "http://localhost:8000")):
+        monkeypatch.setenv("PAPERSIFT_BASE_URL", setting)  # the second names no public address
+        with Library.open(library_locations.new(tmp_path, name)) as library:
+            proxied = InProcess(feed_app(store(library, PAPERS)), base_url="http://127.0.0.1:8000")
+            try:
+                served[name] = parsed(proxied.get("/feeds/categories/cs.CV.json"), "json")
+            finally:
+                proxied.close()
+    feed, local = served["public"], served["local"]
     assert feed["items"][0]["url"] == "https://papers.example.org/papers/2606.10003"
     assert feed["feed_url"] == "https://papers.example.org/feeds/categories/cs.CV.json"
     assert local["items"][0]["url"] == "http://127.0.0.1:8000/papers/2606.10003"

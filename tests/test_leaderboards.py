@@ -16,7 +16,7 @@ import pytest
 from conftest import CliRun, demo_sample
 from papersift import Library
 from papersift.errors import PaperNotFound
-from papersift.library import EXTRACTION_VERSION
+from papersift.ingest.pipeline import EXTRACTION_VERSION
 
 PWC = Path(__file__).parent / "fixtures" / "paperswithcode"
 
@@ -135,9 +135,7 @@ def test_the_papers_with_code_archive_merges_in_and_curated_rows_win(lib: Librar
     assert lib.import_paperswithcode([PWC / "sota-extractor_tasks_squad.json"]).results == 0
 
 
-def test_a_new_extractor_version_rereads_every_paper_once(
-    lib: Library, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_new_extractor_version_rereads_every_paper_once(lib: Library) -> None:
     assert lib.refresh_extraction() == 0  # current
     # Forget what was found (as a library written before extraction existed would have).
     stale = [(pk, stored.paper) for pk, stored in ((s.pk, s) for s in lib.store.iter_papers())]
@@ -145,7 +143,9 @@ def test_a_new_extractor_version_rereads_every_paper_once(
 
     lib.store.save_papers([(pk, replace(p, code=(), results=(), code_promised=False), ()) for pk, p in stale])
     assert lib.paper("2601.00001").code == ()
-    monkeypatch.setattr("papersift.library.EXTRACTION_VERSION", EXTRACTION_VERSION + "-next")
+    # As a library last read by an older extractor: its stored version is not the current one.
+    assert (lib.store.meta("extraction_version") or "").startswith(f"{EXTRACTION_VERSION}:")
+    lib.store.set_meta("extraction_version", f"{EXTRACTION_VERSION}-previous")
     assert lib.refresh_extraction() == 3  # the three papers with findings
     assert lib.paper("2601.00001").code == ("github.com/orga/vit-large",)
     assert lib.refresh_extraction() == 0
@@ -195,17 +195,13 @@ def test_cli_leaderboard(run_cli: CliRun, tmp_path: Path) -> None:
 
 
 def test_a_big_import_finds_in_a_worker_process_exactly_what_it_finds_inline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_location: Callable[[str], str]
+    tmp_path: Path, new_location: Callable[[str], str]
 ) -> None:
-
-    import papersift.findings
-
     sample = demo_sample(tmp_path / "sample.jsonl", 600)
-    monkeypatch.setattr("papersift.library.INGEST_BATCH", 50)  # 12 batches: a worker from the 2nd
     found = {}
     for name, worker_after in (("worker", 1), ("inline", 10**9)):
-        monkeypatch.setattr(papersift.findings, "WORKER_AFTER_BATCHES", worker_after)
-        with Library.open(new_location(name)) as lib:  # on PostgreSQL, the fork shares a connection
+        # 12 batches of 50: a worker from the 2nd, or none. On PostgreSQL, the fork shares a connection.
+        with Library.open(new_location(name), ingest_batch=50, findings_worker_after=worker_after) as lib:
             assert lib.ingest(sample).added == 600
             found[name] = {p.id: (p.code, p.project_urls, p.code_promised, p.results) for p in lib.papers()}
     assert found["worker"] == found["inline"]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from papersift import Library
-from papersift.accounts import MAX_FAILURES
 from papersift.errors import AccountError, PaperNotFound, TooManyAttempts
-from papersift.feeds import period_span, trending_score
+from papersift.feeds.periods import period_span, trending_score
+from papersift.members.accounts import MAX_FAILURES
 from papersift.records import Paper
 
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from papersift import Library
-from papersift.accounts import User
 from papersift.errors import CollectionError, PaperNotFound
+from papersift.members.accounts import User
 from papersift.records import Paper
 
 

@@ -182,12 +182,7 @@ def test_only_papers_whose_text_changed_are_embedded_again(tmp_path: Path) -> No
         assert hits[0].id == records[1]["id"] and hits[0].score > 0.99
 
 
-def test_an_interrupted_embedding_run_resumes_with_the_papers_left(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from papersift.search import semantic
-
-    monkeypatch.setattr(semantic, "EMBED_WINDOW", 10)
+def test_an_interrupted_embedding_run_resumes_with_the_papers_left(tmp_path: Path) -> None:
     records = demo_records(35, start=400)
     path = write_jsonl(tmp_path / "a.jsonl", records)
 
@@ -195,9 +190,13 @@ def test_an_interrupted_embedding_run_resumes_with_the_papers_left(
         if done >= 20:
             raise KeyboardInterrupt
 
-    with Library.open(tmp_path / "lib.db", embedding_model=MODEL) as lib, pytest.raises(KeyboardInterrupt):
+    location = tmp_path / "lib.db"
+    with (
+        Library.open(location, embedding_model=MODEL, embed_window=10) as lib,
+        pytest.raises(KeyboardInterrupt),
+    ):
         lib.ingest(path, on_embed=stop_after_two_windows)
-    with Library.open(tmp_path / "lib.db", embedding_model=MODEL) as lib:
+    with Library.open(location, embedding_model=MODEL, embed_window=10) as lib:
         assert lib.stats()["embedded"] == 20  # two committed windows, nothing half-written
         report = lib.ingest(path)
         assert report.unchanged == 35 and report.embedded == 15
@@ -249,11 +248,11 @@ def test_without_the_model_search_is_keyword_only_and_says_so(tmp_path: Path) ->
 
 
 def test_semantic_scores_are_cosines_of_the_stored_embeddings(lib: Library) -> None:
-    semantic = lib._semantic_index(required=True)
+    semantic = lib.indexes.semantic(required=True)
     assert semantic is not None
     query = "robust speech recognition"
     hits = lib.search(query, mode="semantic", limit=3)
     vector = semantic.embed_query(query)
-    stored = semantic.vectors_of([lib._pk(h.id) for h in hits])
+    stored = semantic.vectors_of([lib.catalog.pk(h.id) for h in hits])
     for hit in hits:
-        assert np.isclose(float(stored[lib._pk(hit.id)] @ vector), hit.score, atol=1e-5)
+        assert np.isclose(float(stored[lib.catalog.pk(hit.id)] @ vector), hit.score, atol=1e-5)

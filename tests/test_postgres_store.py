@@ -80,7 +80,7 @@ def test_vector_search_uses_the_models_hnsw_index_and_finds_the_true_neighbours(
         query /= np.linalg.norm(query)
         hits = store.nearest(MODEL, query, 10)
         assert [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
-        assert hits[0][1] == pytest.approx(float(matrix[hits[0][0] - 1] @ query), abs=1e-5)
+        assert hits[0].score == pytest.approx(float(matrix[hits[0].pk - 1] @ query), abs=1e-5)
         found += len({pk for pk, _ in hits} & set(exact(matrix, query, 10)))
         truth += 10
     assert found / truth >= 0.95

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import MODEL, demo_sample
 from papersift import Library
-from papersift.distributed import pack_by_tokens
+from papersift.embed.distributed import pack_by_tokens
 
 
 def test_packets_hold_about_a_budget_of_tokens_and_every_row_once() -> None:
@@ -34,11 +34,11 @@ def test_the_ray_engine_embeds_as_the_local_engine_does(
 ) -> None:
     pytest.importorskip("ray")
     sample = demo_sample(tmp_path / "sample.jsonl", 80)
-    monkeypatch.setattr("papersift.distributed.TOKENS_PER_TASK", 3000)  # ~15 papers a packet
+    monkeypatch.setattr("papersift.embed.distributed.TOKENS_PER_TASK", 3000)  # ~15 papers a packet
     with Library.open(new_location("local"), embedding_model=MODEL) as local:
         assert local.ingest(sample).embedded == 80
         papers = {paper.id: paper for paper in local.papers()}
-        key = local._semantic_index(required=True).key  # type: ignore[union-attr]
+        key = local.indexes.semantic(required=True).key  # type: ignore[union-attr]
         pks = local.store.pks_of(list(papers))
         expected = local.store.embeddings_by_pk(key, list(pks.values()))
     with Library.open(new_location("ray"), embedding_model=MODEL) as distributed:

@@ -1,4 +1,4 @@
-"""`papersift.recommend`: the "For you" ranking and its reasons, on small synthetic vectors."""
+"""`papersift.members.recommend`: the "For you" ranking and its reasons, on small synthetic vectors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from papersift import recommend
+from papersift.members import recommend
 
 
 def unit(*values: float) -> np.ndarray:

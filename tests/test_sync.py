@@ -19,7 +19,7 @@ import pytest
 from conftest import FIXTURES, CliRun
 from papersift import Library
 from papersift.errors import HarvestError
-from papersift.harvest import PoliteClient
+from papersift.ingest.harvest import PoliteClient
 from replay_server import ReplayServer, Reply, arxiv_api_query
 
 OAI_WHOLE = FIXTURES / "arxiv_oai" / "arXiv_2017_ListRecords_physics-hep-ex.xml"
@@ -84,7 +84,7 @@ def impatient_client(monkeypatch: pytest.MonkeyPatch) -> None:
         def __init__(self, **options: Any) -> None:
             super().__init__(**{**options, "backoff": 0.0, "max_attempts": 2})
 
-    monkeypatch.setattr("papersift.harvest.PoliteClient", ImpatientClient)
+    monkeypatch.setattr("papersift.ingest.harvest.PoliteClient", ImpatientClient)
 
 
 def stored(db: Path) -> dict[str, tuple[str, ...]]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import papersift.vectors as vectors_module
-from papersift.vectors import VectorIndex
+import papersift.search.vectors as vectors_module
+from papersift.search.vectors import VectorIndex
 
 DIMENSION = 32
 
@@ -123,7 +123,7 @@ def test_a_missing_or_stale_graph_file_is_rebuilt(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.usearch", "v.npz", "v.usearch"]
     # A crash between writing the graph and the matrix leaves a graph from another save.
     shutil.copy(tmp_path / "old.usearch", index._graph_path())
-    with caplog.at_level(logging.WARNING, logger="papersift.vectors"):
+    with caplog.at_level(logging.WARNING, logger="papersift.search.vectors"):
         stale = VectorIndex.open(path, DIMENSION)
     assert "another matrix" in caplog.text
     assert stale._graph is None
@@ -235,7 +235,7 @@ def test_without_usearch_large_indexes_use_the_lists_and_say_so(
     monkeypatch.setattr(vectors_module, "_warned_no_graph", False)
     monkeypatch.setattr(vectors_module, "EXACT_BELOW", 1_000)
     index = VectorIndex.open(tmp_path / "v.npz", DIMENSION)
-    with caplog.at_level(logging.WARNING, logger="papersift.vectors"):
+    with caplog.at_level(logging.WARNING, logger="papersift.search.vectors"):
         index.add(np.arange(2_000), clustered(2_000))
         index.save()
     assert "pip install 'papersift[large]'" in caplog.text

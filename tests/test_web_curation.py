@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from conftest import CliRun, LibraryLocations, served_in_thread
 from papersift import Library
-from papersift.accounts import User
-from papersift.curation import COMMENTS_PER_HOUR
+from papersift.members.accounts import User
+from papersift.members.curation import COMMENTS_PER_HOUR
 from papersift.records import Paper
 from papersift.web.app import create_app
 from papersift.web.render import dom_id
@@ -316,3 +316,33 @@ def test_listings_show_how_many_comments_a_paper_has(app: Any, library: Library)
     label = f"{count} comment{'' if count == 1 else 's'}<span"
     for page in ("/new", "/search?q=never+curated", "/authors/Ada%20Lovelace"):
         assert label in client.get(page).text, page
+
+
+def test_one_question_gives_a_list_its_cards_and_the_front_page_its_papers(
+    new_location: Callable[[str], str],
+) -> None:
+    """`Library.cards`: each paper's votes and comments and the member's state, for any list;
+    `Library.front_page`: every new paper until members curate, then their list."""
+    with Library.open(new_location("cards"), embedding_model="none") as lib:
+        lib.ingest_records(PAPERS)
+        ada = lib.accounts.sign_up("ada@example.org", "correct horse battery", "Ada")
+        first, second, third = (lib.paper(p.id) for p in PAPERS)
+        before = lib.front_page()
+        assert not before.curated and before.feed is not None and before.day is None
+        lib.upvote(ada, first.id)
+        lib.save_papers(ada, [first.id], "Reading")
+        lib.curation.add_comment(ada, second.id, "Worth a read.")
+        cards = lib.cards([first, second, third], ada)
+        assert [(c.id, c.upvotes, c.comments, c.upvoted, c.saved_in) for c in cards] == [
+            (first.id, 1, 0, True, ("Reading",)),
+            (second.id, 0, 1, False, ()),
+            (third.id, 0, 0, False, ()),
+        ]
+        assert [(c.upvotes, c.upvoted, c.saved_in) for c in lib.cards([first])] == [(1, False, ())]
+        assert lib.cards([]) == []
+        lib.curation.submit(ada, second.id)
+        day = lib.front_page()
+        assert day.curated and day.day is not None and [e.paper.id for e in day.entries] == [second.id]
+        assert lib.front_page(every_paper=True).feed is not None
+        week = lib.front_page(period="week", sort="date")
+        assert week.curated and week.day is None and [e.paper.id for e in week.entries] == [second.id]

@@ -21,9 +21,8 @@ from fastapi.testclient import TestClient
 
 from conftest import LibraryLocations
 from papersift import Library
-from papersift.leaderboards import board_json
 from papersift.web.app import create_app
-from papersift.web.member_pages import _search_text
+from papersift.web.members import _search_text
 from papersift.web.render import leaderboard_path, repository_label, repository_link, value_text
 from test_library_semantic import write_jsonl
 
@@ -453,7 +452,7 @@ def test_the_api_lists_leaderboards(client: TestClient, library: Library) -> Non
 
 def test_the_api_gives_a_leaderboard_in_its_json_shape(client: TestClient, library: Library) -> None:
     body = client.get("/api/leaderboards/ImageNet-1k").json()
-    assert body == json.loads(json.dumps(board_json(library.leaderboard("ImageNet-1k")), default=str))
+    assert body == json.loads(json.dumps(library.leaderboard("ImageNet-1k").as_json(), default=str))
     assert body["metric"] == "Top-1 Accuracy" and body["unit"] == "%" and body["higherIsBetter"] is True
     assert body["otherMetrics"] == ["Top-5 Accuracy"]
     assert [(e["rank"], e["value"], e["model"]) for e in body["entries"]] == [

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from conftest import LibraryLocations
 from papersift import Library
-from papersift.accounts import User
+from papersift.members.accounts import User
 from papersift.records import Paper
 from papersift.web.app import create_app
 from papersift.web.security import CSRF_COOKIE, SESSION_COOKIE

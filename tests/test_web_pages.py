@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from conftest import MODEL, LibraryLocations
 from papersift import Library
-from papersift.accounts import MAX_FAILURES
+from papersift.members.accounts import MAX_FAILURES
 from papersift.web.app import create_app
 from papersift.web.render import highlight, safe_url
 from papersift.web.security import CSRF_COOKIE, SESSION_COOKIE
@@ -230,6 +230,16 @@ def test_bad_parameters_are_explained_in_a_400_page(client: TestClient) -> None:
         response = client.get(url)
         assert response.status_code == 400, url
         assert "This request makes no sense to us" in response.text
+
+
+def test_no_template_global_asks_the_library(app: FastAPI) -> None:
+    """Templates render the values a handler gives them: no global reads the request's context
+    (which is how one would reach the Library while a page renders)."""
+    from papersift.web.templating import templates
+
+    for name, value in templates.env.globals.items():
+        if name != "url_for":  # Starlette's: builds an address from the app's routes
+            assert getattr(value, "jinja_pass_arg", None) is None, name
 
 
 # -- search as you type --------------------------------------------------------------------------

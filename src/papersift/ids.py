@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
-from functools import lru_cache
+
+from papersift.records import title_key as title_key
 
 # New-style (0704.0001 onwards, 4+4 or 4+5 digits) and old-style (hep-th/9901001, math.GT/0309136).
 _NEW_ID = r"(?P<new>\d{4}\.\d{4,5})"
@@ -56,15 +56,6 @@ def normalise_doi(text: str | None) -> str | None:
     if not match:
         return None
     return match.group(1).rstrip(".,;)").lower()
-
-
-@lru_cache(maxsize=16384)  # ingest asks for the same title's key several times in a batch
-def title_key(title: str) -> str:
-    """A comparison key for titles: accents stripped, case folded, punctuation dropped."""
-    if not title.isascii():
-        decomposed = unicodedata.normalize("NFKD", title)
-        title = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_WORD.findall(title.casefold()))
 
 
 def surname_key(author: str) -> str:

@@ -8,50 +8,18 @@ Code archive) win over extracted ones for the same paper, dataset, metric and mo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from papersift.errors import PaperNotFound
-from papersift.extract import Aliases, Metric
+from papersift.extract.aliases import Aliases
 from papersift.ids import title_key
-from papersift.records import Paper
+from papersift.records import BoardEntry as BoardEntry
+from papersift.records import BoardSummary as BoardSummary
+from papersift.records import Leaderboard as Leaderboard
+from papersift.records import Metric, Paper
 from papersift.store import Store
-
-
-@dataclass(frozen=True)
-class BoardSummary:
-    """One leaderboard: its canonical dataset and metric, and how many results it holds."""
-
-    dataset: str
-    metric: str
-    results: int
-    curated: int
-
-
-@dataclass(frozen=True)
-class BoardEntry:
-    """One row of a leaderboard. `paper` is None for a curated row whose paper is not in the library."""
-
-    rank: int
-    value: float
-    model: str | None
-    title: str
-    paper: Paper | None
-    paper_url: str | None
-    published: date | None
-    code_url: str | None
-    curated: bool
-    evidence: str  # the abstract's words (extracted) or the published value ("85.3%", curated)
-
-
-@dataclass(frozen=True)
-class Leaderboard:
-    dataset: str
-    metric: Metric
-    entries: list[BoardEntry]
-    other_metrics: list[str]  # the dataset's other boards
 
 
 @dataclass(frozen=True)
@@ -150,32 +118,6 @@ def _better(candidate: Candidate, held: Candidate, metric: Metric) -> bool:
     return candidate.value < held.value
 
 
-def board_json(board: Leaderboard) -> dict[str, Any]:
-    """A board in the JSON of the API and `papersift leaderboard --json`."""
-    return {
-        "dataset": board.dataset,
-        "metric": board.metric.name,
-        "unit": board.metric.unit,
-        "higherIsBetter": board.metric.higher_is_better,
-        "otherMetrics": board.other_metrics,
-        "entries": [
-            {
-                "rank": e.rank,
-                "value": e.value,
-                "model": e.model,
-                "title": e.title,
-                "paperId": e.paper.id if e.paper else None,
-                "paperUrl": e.paper_url,
-                "published": e.published.isoformat() if e.published else None,
-                "codeUrl": f"https://{e.code_url}" if e.code_url else None,
-                "curated": e.curated,
-                "evidence": e.evidence,
-            }
-            for e in board.entries
-        ],
-    }
-
-
 # -- from the store ---------------------------------------------------------------------------
 
 
@@ -197,20 +139,20 @@ def assemble(
     extracted = store.extracted_results(pairs)
     curated = store.curated_results(pairs)
     papers = store.papers_by_pk(
-        sorted({row[0] for row in extracted} | {pk for pk, _row in curated if pk is not None})
+        sorted({row.pk for row in extracted} | {row.pk for row in curated if row.pk is not None})
     )
     candidates = [
         Candidate(
-            value,
-            model,
-            papers[pk].title,
-            papers[pk],
-            papers[pk].abs_url,
-            papers[pk].published,
+            row.value,
+            row.model,
+            papers[row.pk].title,
+            papers[row.pk],
+            papers[row.pk].abs_url,
+            papers[row.pk].published,
             False,
-            text,
+            row.evidence,
         )
-        for pk, _dataset, _metric, value, text, model in extracted
+        for row in extracted
     ]
     for pk, row in curated:
         paper = papers.get(pk) if pk is not None else None
@@ -231,3 +173,24 @@ def assemble(
         )
     entries = rank(candidates, chosen, limit)
     return Leaderboard(name, chosen, entries, [m for m in metrics if m != chosen.name])
+
+
+class Leaderboards:
+    """The leaderboards of one library's store, named by its alias table (loaded on first use)."""
+
+    def __init__(self, store: Store, aliases: Callable[[], Aliases]) -> None:
+        self.store = store
+        self._aliases = aliases
+
+    def leaderboards(self) -> list[BoardSummary]:
+        """Every (dataset, metric) with results, by canonical name, most results first."""
+        return summaries(self.store, self._aliases())
+
+    def find_leaderboards(self, text: str) -> list[BoardSummary]:
+        """The boards whose dataset or metric holds `text` (all of them for no text)."""
+        return matching(self.leaderboards(), text)
+
+    def leaderboard(self, dataset: str, metric: str | None = None, *, limit: int = 100) -> Leaderboard:
+        """The ranked results on a dataset (any spelling) for a metric (default: its most reported);
+        `PaperNotFound` if nothing reports it."""
+        return assemble(self.store, self._aliases(), dataset, metric, limit=limit)

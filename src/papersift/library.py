@@ -8,71 +8,55 @@
     for hit in lib.similar("2406.12345", limit=5):
         print(hit.score, hit.paper.title)
 
-The Library is the front door and holds no algorithm: it opens the store, reads the settings
-once, wires the capabilities together (each in its own folder: `ingest/`, `search/`, `feeds/`,
-`members/`, `leaderboards`) and delegates to them. A capability is built on first use, so a
-command imports only what it needs (`papersift search` never loads SciPy or the mail code).
-The store (SQL) holds the truth; the keyword and vector indexes beside it are caches.
+The front door holds no algorithm: it opens the store, reads the settings once, wires the
+capabilities (`ingest/`, `search/`, `feeds/`, `members/`, `leaderboards`; docs/architecture.md)
+and hands each call to the one that owns it, most through `_Via` (same signature and docstring).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
-from email.message import EmailMessage
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, overload
 
 from papersift.catalog import Catalog
 from papersift.errors import PapersiftError
-from papersift.extract import Aliases
-from papersift.extract import configured_aliases as _configured_aliases
+from papersift.extract.aliases import Aliases
+from papersift.extract.aliases import configured_aliases as _configured_aliases
+from papersift.feeds.daily import Feeds
 from papersift.ingest.pipeline import EXTRACTION_VERSION, INGEST_BATCH, Ingester
-from papersift.members.accounts import Accounts, User
+from papersift.leaderboards import Leaderboards
+from papersift.members.accounts import Accounts
+from papersift.members.cards import Cards
+from papersift.members.collections import Collections
+from papersift.members.digest_run import DigestSender
+from papersift.members.for_you import Recommender
+from papersift.members.subscriptions import Subscriptions
+from papersift.members.tokens import Tokens
+from papersift.members.votes import Votes
 from papersift.records import (
-    DEFAULT_COLLECTION,
-    DEFAULT_MAX_PAPERS,
-    RECOMMENDATION_DAYS,
-    BadRecord,
-    Collection,
-    CollectionImport,
     CuratedImport,
-    Digest,
-    FeedItem,
-    FeedPage,
-    FeedSort,
+    FeedKind,
     Frequency,
     Hit,
     IngestReport,
     Paper,
-    Period,
-    Recommendation,
-    SavedPaper,
-    Subscription,
-    SubscriptionKind,
 )
 from papersift.search.engine import SEARCH_MODES, Searcher, SearchMode, SearchResults
 from papersift.search.indexes import NO_EMBEDDINGS, Engine, Indexes, ProgressCallback
+from papersift.search.similar import Similar
 from papersift.settings import Settings, cache_directory, config_path
 from papersift.store import Store, is_postgres_url, open_store
 
 if TYPE_CHECKING:
-    from papersift import leaderboards as boards
+    from datetime import date
+
     from papersift.embed import Precision
-    from papersift.feeds.daily import Feeds
     from papersift.ingest.harvest import PoliteClient
-    from papersift.members.collections import Collections
     from papersift.members.curation import Curation
-    from papersift.members.digest_run import DigestRun, DigestSender
-    from papersift.members.for_you import Recommender
-    from papersift.members.subscriptions import Subscriptions
-    from papersift.members.tokens import Tokens
-    from papersift.members.votes import Votes
-    from papersift.search.semantic import EmbedProgress
-    from papersift.search.similar import Similar
+    from papersift.members.mail import SmtpSender
     from papersift.store.copy import CopyProgress, TableCheck
 
 __all__ = [
@@ -85,7 +69,33 @@ __all__ = [
     "SearchMode",
     "SearchResults",
     "configured_aliases",
+    "export_formats",
+    "extract_from_text",
+    "has_words",
+    "input_formats",
+    "paper_json",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _Via(Generic[P, R]):
+    """A Library method that is a capability's method: `search = _Via("searcher", Searcher.search)`
+    makes `library.search(...)` call `library.searcher.search(...)`, typed as that method."""
+
+    def __init__(self, component: str, method: Callable[Concatenate[Any, P], R]) -> None:
+        self.component, self.name, self.__doc__ = component, method.__name__, method.__doc__
+
+    @overload
+    def __get__(self, library: None, owner: type) -> _Via[P, R]: ...
+    @overload
+    def __get__(self, library: object, owner: type) -> Callable[P, R]: ...
+    def __get__(self, library: object | None, owner: type) -> _Via[P, R] | Callable[P, R]:
+        if library is None:
+            return self
+        method: Callable[P, R] = getattr(getattr(library, self.component), self.name)
+        return method
 
 
 class Library:
@@ -100,18 +110,21 @@ class Library:
         embedding_precision: Precision | None = None,
         ingest_batch: int = INGEST_BATCH,
         findings_worker_after: int | None = None,
+        embed_window: int = 512,
         settings: Settings | None = None,
     ) -> None:
         self.store = store
         self.index_dir = index_dir
         self.settings = settings or Settings.read()
         self.embedding_model = embedding_model or self.settings["embedding_model"]
-        self.embedding_precision: Precision = embedding_precision or _precision(
-            self.settings["embedding_precision"]
-        )
+        self.embedding_precision = embedding_precision or _precision(self.settings["embedding_precision"])
+        # The capabilities, wired once. Building them costs nothing: each loads what it holds
+        # (an index, a model, an alias table) when first asked.
         self.catalog = Catalog(store)
         self.accounts = Accounts(store)
-        self.indexes = Indexes(store, index_dir, self.embedding_model, self.embedding_precision)
+        self.indexes = Indexes(
+            store, index_dir, self.embedding_model, self.embedding_precision, embed_window=embed_window
+        )
         self.ingester = Ingester(
             store,
             self.indexes,
@@ -120,6 +133,24 @@ class Library:
             findings_worker_after=findings_worker_after,
         )
         self.searcher = Searcher(store, self.indexes)
+        self.similar_papers = Similar(store, self.indexes, self.catalog)
+        self.feeds = Feeds(store)
+        self.votes = Votes(store, self.catalog)
+        self.member_collections = Collections(store, self.catalog, self.ingester)
+        self.recommender = Recommender(store, self.indexes, self.member_collections)
+        self.member_subscriptions = Subscriptions(
+            store, self.indexes, self.searcher, self.similar_papers, self.member_collections
+        )
+        self.tokens = Tokens(store)
+        self.digest_sender = DigestSender(
+            store,
+            self.member_subscriptions,
+            self.tokens,
+            base_url=self.settings["base_url"],
+            mail_from=self.settings["mail_from"],
+        )
+        self.boards = Leaderboards(store, lambda: self.aliases)
+        self.page_cards = Cards(store, self.catalog, lambda: self.feeds, lambda: self.curation)
 
     @classmethod
     def open(
@@ -130,16 +161,20 @@ class Library:
         embedding_precision: Precision | None = None,
         ingest_batch: int = INGEST_BATCH,
         findings_worker_after: int | None = None,
+        embed_window: int = 512,
     ) -> Library:
         """Open the library at a path or a `postgresql://` URL (created if missing); None means the
         user's default (`PAPERSIFT_DB`). The settings are read here, once (`papersift.settings`).
 
-        `ingest_batch`: papers merged and committed per transaction; `findings_worker_after`: batches
-        an import reads before code and results are found in a worker process beside it."""
+        `ingest_batch`: papers merged and committed per transaction; `findings_worker_after`:
+        batches an import reads before code and results are found in a worker process beside it;
+        `embed_window`: papers embedded per committed window (a kill loses at most one)."""
         settings = Settings.read()
         where = os.fspath(location) if location is not None else settings["db"]
         store = open_store(where)
         if is_postgres_url(where):
+            import uuid
+
             # The index caches of a shared database live on each machine, named by the library.
             library_id = store.secret("library-id", lambda: uuid.uuid4().hex)
             index_dir = cache_directory() / "libraries" / library_id
@@ -153,6 +188,7 @@ class Library:
             embedding_precision=embedding_precision,
             ingest_batch=ingest_batch,
             findings_worker_after=findings_worker_after,
+            embed_window=embed_window,
             settings=settings,
         )
 
@@ -165,72 +201,15 @@ class Library:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    # -- the capabilities, each built on first use -------------------------------------------
-
     @cached_property
     def aliases(self) -> Aliases:
         """The alias table: the shipped one, extended by the user's (the `aliases` setting)."""
         return _configured_aliases(self.settings["aliases"], config_path())
 
     @cached_property
-    def similar_papers(self) -> Similar:
-        from papersift.search.similar import Similar
-
-        return Similar(self.store, self.indexes, self.catalog)
-
-    @cached_property
-    def feeds(self) -> Feeds:
-        from papersift.feeds.daily import Feeds
-
-        return Feeds(self.store)
-
-    @cached_property
-    def votes(self) -> Votes:
-        from papersift.members.votes import Votes
-
-        return Votes(self.store, self.catalog)
-
-    @cached_property
-    def member_collections(self) -> Collections:
-        from papersift.members.collections import Collections
-
-        return Collections(self.store, self.catalog, self.ingester)
-
-    @cached_property
-    def recommender(self) -> Recommender:
-        from papersift.members.for_you import Recommender
-
-        return Recommender(self.store, self.indexes, self.member_collections)
-
-    @cached_property
-    def member_subscriptions(self) -> Subscriptions:
-        from papersift.members.subscriptions import Subscriptions
-
-        return Subscriptions(
-            self.store, self.indexes, self.searcher, self.similar_papers, self.member_collections
-        )
-
-    @cached_property
-    def tokens(self) -> Tokens:
-        from papersift.members.tokens import Tokens
-
-        return Tokens(self.store)
-
-    @cached_property
-    def digest_sender(self) -> DigestSender:
-        from papersift.members.digest_run import DigestSender
-
-        return DigestSender(
-            self.store,
-            self.member_subscriptions,
-            self.tokens,
-            base_url=self.settings["base_url"],
-            mail_from=self.settings["mail_from"],
-        )
-
-    @cached_property
     def curation(self) -> Curation:
-        """The day's lists people curate, comments, public collections, authorship claims."""
+        """The day's lists people curate, comments, public collections, authorship claims (built
+        on first use: it checks the curation settings)."""
         from papersift.members.curation import Curation
 
         return Curation(
@@ -239,62 +218,10 @@ class Library:
 
     # -- ingest and indexes --------------------------------------------------------------------
 
-    def ingest(
-        self,
-        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
-        *,
-        strict: bool = False,
-        format: str | None = None,
-        on_progress: ProgressCallback | None = None,
-        stdin: BinaryIO | None = None,
-        embed: bool = True,
-        on_embed: EmbedProgress | None = None,
-        engine: Engine = "local",
-        ray_address: str | None = None,
-    ) -> IngestReport:
-        """Import files, folders, glob patterns or "-" (stdin): `Ingester.ingest`."""
-        return self.ingester.ingest(
-            paths,
-            strict=strict,
-            format=format,
-            on_progress=on_progress,
-            stdin=stdin,
-            embed=embed,
-            on_embed=on_embed,
-            engine=engine,
-            ray_address=ray_address,
-        )
-
-    def ingest_records(
-        self,
-        records: Iterable[Paper | BadRecord],
-        *,
-        report: IngestReport | None = None,
-        strict: bool = False,
-        on_progress: ProgressCallback | None = None,
-        origin: str = "",
-        accept: Callable[[Paper], bool] | None = None,
-    ) -> IngestReport:
-        return self.ingester.ingest_records(
-            records, report=report, strict=strict, on_progress=on_progress, origin=origin, accept=accept
-        )
-
-    def refresh_index(
-        self,
-        on_progress: ProgressCallback | None = None,
-        *,
-        embed: bool = True,
-        on_embed: EmbedProgress | None = None,
-        report: IngestReport | None = None,
-        engine: Engine = "local",
-        ray_address: str | None = None,
-    ) -> int:
-        return self.ingester.refresh_index(
-            on_progress, embed=embed, on_embed=on_embed, report=report, engine=engine, ray_address=ray_address
-        )
-
-    def refresh_extraction(self, on_progress: ProgressCallback | None = None) -> int:
-        return self.ingester.refresh_extraction(on_progress)
+    ingest = _Via("ingester", Ingester.ingest)
+    ingest_records = _Via("ingester", Ingester.ingest_records)
+    refresh_index = _Via("ingester", Ingester.refresh_index)
+    refresh_extraction = _Via("ingester", Ingester.refresh_extraction)
 
     def load_indexes(self) -> None:
         """Catch the indexes up with the store and load them, embedding nothing (a server does
@@ -302,8 +229,7 @@ class Library:
         self.ingester.refresh_extraction()
         self.indexes.load()
 
-    def drop_index(self, *, embeddings: bool = False) -> None:
-        self.indexes.drop(embeddings=embeddings)
+    drop_index = _Via("indexes", Indexes.drop)
 
     def sync_arxiv(
         self,
@@ -314,10 +240,13 @@ class Library:
         method: Literal["oai", "api"] = "oai",
         base_url: str | None = None,
         client: PoliteClient | None = None,
+        delay: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> IngestReport:
+        """Fetch a category's new papers from arXiv and import them, resumably (`ingest.sync`)."""
         from papersift.ingest.sync import sync_arxiv
 
+        contact = self.settings["contact"]
         return sync_arxiv(
             self.ingester,
             category,
@@ -326,10 +255,13 @@ class Library:
             method=method,
             base_url=base_url,
             client=client,
+            delay=delay,
+            contact=contact,
             on_progress=on_progress,
         )
 
     def import_paperswithcode(self, paths: Iterable[str | os.PathLike[str]]) -> CuratedImport:
+        """Import Papers with Code's archive (`ingest.paperswithcode`)."""
         from papersift.ingest.paperswithcode import import_paperswithcode
 
         return import_paperswithcode(self.ingester, paths)
@@ -346,195 +278,67 @@ class Library:
 
     # -- papers, search, similar ---------------------------------------------------------------
 
-    def search(
-        self,
-        text: str = "",
-        mode: SearchMode = "hybrid",
-        limit: int = 10,
-        offset: int = 0,
-        *,
-        author: str | None = None,
-        category: str | None = None,
-        year: int | None = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        has_code: bool = False,
-        snippets: bool = True,
-    ) -> SearchResults:
-        """Papers matching a query, best first (`Searcher.search`: modes, filters, snippets)."""
-        return self.searcher.search(
-            text,
-            mode,
-            limit,
-            offset,
-            author=author,
-            category=category,
-            year=year,
-            date_from=date_from,
-            date_to=date_to,
-            has_code=has_code,
-            snippets=snippets,
-        )
+    search = _Via("searcher", Searcher.search)
+    more_like = _Via("similar_papers", Similar.more_like)
+    paper = _Via("catalog", Catalog.paper)
+    papers = _Via("catalog", Catalog.papers)
 
     def similar(self, paper_id: str, limit: int = 10, *, within: Iterable[str] | None = None) -> list[Hit]:
+        """The papers nearest in meaning to one paper, without itself and its duplicates."""
         return self.similar_papers.more_like([paper_id], limit, within=within)
-
-    def more_like(
-        self, paper_ids: Iterable[str], limit: int = 10, *, within: Iterable[str] | None = None
-    ) -> list[Hit]:
-        return self.similar_papers.more_like(paper_ids, limit, within=within)
-
-    def paper(self, paper_id: str) -> Paper:
-        return self.catalog.paper(paper_id)
-
-    def papers(self) -> Iterator[Paper]:
-        return self.catalog.papers()
 
     def stats(self) -> dict[str, Any]:
         stats = self.store.stats()
         stats["embedding_model"], stats["embedded"] = self.indexes.coverage()
         return stats
 
-    def export(self, format_name: str = "jsonl") -> Iterator[str]:
-        """Every paper as export text (`jsonl` or `bibtex`), chunk by chunk."""
+    def export(self, format_name: str = "jsonl", papers: Iterable[Paper] | None = None) -> Iterator[str]:
+        """Every paper (or these) as export text (`jsonl` or `bibtex`), chunk by chunk."""
         from papersift.sources.exports import export_lines
 
-        return export_lines(self.papers(), format_name)
+        return export_lines(self.papers() if papers is None else papers, format_name)
 
-    # -- feeds, votes, leaderboards ------------------------------------------------------------
+    def syndicate(self, papers: list[Paper], kind: FeedKind, **feed: Any) -> tuple[bytes, str]:
+        """Papers as an RSS, Atom or JSON feed document and its media type (`sources.syndication`)."""
+        from papersift.sources.syndication import render
 
-    def latest_day(self) -> date | None:
-        return self.feeds.latest_day()
+        return render(papers, kind=kind, **feed)
 
-    def daily(
-        self,
-        day: date | None = None,
-        *,
-        period: Period = "day",
-        sort: FeedSort = "trending",
-        limit: int = 50,
-        offset: int = 0,
-        has_code: bool = False,
-    ) -> FeedPage:
-        return self.feeds.daily(day, period=period, sort=sort, limit=limit, offset=offset, has_code=has_code)
+    # -- feeds, votes, leaderboards, pages -----------------------------------------------------
 
-    def trending(self, limit: int = 50, offset: int = 0, *, today: date | None = None) -> list[FeedItem]:
-        return self.feeds.trending(limit, offset, today=today)
+    latest_day = _Via("feeds", Feeds.latest_day)
+    daily = _Via("feeds", Feeds.daily)
+    trending = _Via("feeds", Feeds.trending)
+    upvote = _Via("votes", Votes.upvote)
+    upvote_counts = _Via("votes", Votes.upvote_counts)
+    upvoted_by = _Via("votes", Votes.upvoted_by)
+    cards = _Via("page_cards", Cards.cards)
+    front_page = _Via("page_cards", Cards.front_page)
 
-    def upvote(self, user: User, paper_id: str, *, voted: bool = True) -> int:
-        return self.votes.upvote(user, paper_id, voted=voted)
+    leaderboards = _Via("boards", Leaderboards.leaderboards)
+    find_leaderboards = _Via("boards", Leaderboards.find_leaderboards)
+    leaderboard = _Via("boards", Leaderboards.leaderboard)
 
-    def upvote_counts(self, paper_ids: Iterable[str]) -> dict[str, int]:
-        return self.votes.upvote_counts(paper_ids)
+    # -- a member's library, recommendations, subscriptions, digests ---------------------------
 
-    def upvoted_by(self, user: User, paper_ids: Iterable[str]) -> set[str]:
-        return self.votes.upvoted_by(user, paper_ids)
-
-    def leaderboards(self) -> list[boards.BoardSummary]:
-        from papersift import leaderboards as boards
-
-        return boards.summaries(self.store, self.aliases)
-
-    def leaderboard(self, dataset: str, metric: str | None = None, *, limit: int = 100) -> boards.Leaderboard:
-        from papersift import leaderboards as boards
-
-        return boards.assemble(self.store, self.aliases, dataset, metric, limit=limit)
-
-    # -- a member's library, recommendations ---------------------------------------------------
-
-    def save_papers(
-        self,
-        user: User,
-        paper_ids: Iterable[str],
-        collection: str = DEFAULT_COLLECTION,
-        *,
-        note: str | None = None,
-    ) -> int:
-        return self.member_collections.save_papers(user, paper_ids, collection, note=note)
-
-    def unsave_paper(self, user: User, paper_id: str, collection: str) -> bool:
-        return self.member_collections.unsave_paper(user, paper_id, collection)
-
-    def collections(self, user: User) -> list[Collection]:
-        return self.member_collections.collections(user)
-
-    def collection(self, user: User, name: str) -> list[SavedPaper]:
-        return self.member_collections.collection(user, name)
-
-    def delete_collection(self, user: User, name: str) -> None:
-        self.member_collections.delete_collection(user, name)
-
-    def saved_in_collections(self, user: User, paper_ids: Iterable[str]) -> dict[str, list[str]]:
-        return self.member_collections.saved_in_collections(user, paper_ids)
-
-    def import_collection(
-        self, user: User, name: str, data: bytes, *, origin: str = "<import>"
-    ) -> CollectionImport:
-        return self.member_collections.import_collection(user, name, data, origin=origin)
-
-    def export_collection(self, user: User, name: str, format_name: str = "bibtex") -> Iterator[str]:
-        return self.member_collections.export_collection(user, name, format_name)
-
-    def recommendations(
-        self,
-        user: User,
-        *,
-        limit: int = 50,
-        days: int = RECOMMENDATION_DAYS,
-        collection: str | None = None,
-        today: date | None = None,
-    ) -> list[Recommendation]:
-        return self.recommender.recommendations(
-            user, limit=limit, days=days, collection=collection, today=today
-        )
-
-    # -- subscriptions and digests -------------------------------------------------------------
-
-    def subscribe(
-        self,
-        user: User,
-        kind: SubscriptionKind,
-        value: str = "",
-        *,
-        mode: SearchMode = "hybrid",
-        frequency: Frequency = "daily",
-        max_papers: int = DEFAULT_MAX_PAPERS,
-    ) -> Subscription:
-        return self.member_subscriptions.subscribe(
-            user, kind, value, mode=mode, frequency=frequency, max_papers=max_papers
-        )
-
-    def unsubscribe(
-        self, user: User, subscription_id: int | None = None, *, frequency: Frequency | None = None
-    ) -> int:
-        return self.member_subscriptions.unsubscribe(user, subscription_id, frequency=frequency)
-
-    def subscriptions(self, user: User) -> list[Subscription]:
-        return self.member_subscriptions.subscriptions(user)
-
-    def digest(self, user: User, day: date | None = None, frequency: Frequency = "daily") -> Digest:
-        return self.member_subscriptions.digest(user, day, frequency)
-
-    def send_digests(
-        self,
-        send: Callable[[EmailMessage], None],
-        *,
-        day: date | None = None,
-        base_url: str | None = None,
-        mail_from: str | None = None,
-        dry_run: bool = False,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> DigestRun:
-        """Send each subscriber their digest for `day`, at most once per period (`members.digest_run`)."""
-        return self.digest_sender.send_digests(
-            send, day=day, base_url=base_url, mail_from=mail_from, dry_run=dry_run, on_progress=on_progress
-        )
-
-    def unsubscribe_token(self, user: User, frequency: Frequency) -> str:
-        return self.tokens.unsubscribe_token(user, frequency)
-
-    def check_unsubscribe_token(self, token: str) -> tuple[User, Frequency]:
-        return self.tokens.check_unsubscribe_token(token)
+    save_papers = _Via("member_collections", Collections.save_papers)
+    unsave_paper = _Via("member_collections", Collections.unsave_paper)
+    collections = _Via("member_collections", Collections.collections)
+    collection = _Via("member_collections", Collections.collection)
+    delete_collection = _Via("member_collections", Collections.delete_collection)
+    saved_in_collections = _Via("member_collections", Collections.saved_in_collections)
+    import_collection = _Via("member_collections", Collections.import_collection)
+    export_collection = _Via("member_collections", Collections.export_collection)
+    recommendations = _Via("recommender", Recommender.recommendations)
+    subscribe = _Via("member_subscriptions", Subscriptions.subscribe)
+    unsubscribe = _Via("member_subscriptions", Subscriptions.unsubscribe)
+    subscriptions = _Via("member_subscriptions", Subscriptions.subscriptions)
+    digest = _Via("member_subscriptions", Subscriptions.digest)
+    send_digests = _Via("digest_sender", DigestSender.send_digests)
+    unsubscribe_token = _Via("tokens", Tokens.unsubscribe_token)
+    check_unsubscribe_token = _Via("tokens", Tokens.check_unsubscribe_token)
+    recommendations_token = _Via("tokens", Tokens.recommendations_token)
+    user_of_recommendations_token = _Via("tokens", Tokens.user_of_recommendations_token)
 
     def unsubscribe_by_token(self, token: str) -> tuple[str, Frequency]:
         """Stop the digests a token names (again: nothing more); (the member's e-mail, frequency)."""
@@ -542,11 +346,11 @@ class Library:
         self.unsubscribe(user, frequency=frequency)
         return user.email, frequency
 
-    def recommendations_token(self, user: User) -> str:
-        return self.tokens.recommendations_token(user)
+    def mail_sender(self) -> SmtpSender:
+        """An SMTP connection from this library's settings: `with library.mail_sender() as send:`."""
+        from papersift.members.mail import SmtpSender, SmtpSettings
 
-    def user_of_recommendations_token(self, token: str) -> User:
-        return self.tokens.user_of_recommendations_token(token)
+        return SmtpSender(SmtpSettings.from_settings(self.settings))
 
 
 def _precision(value: str) -> Precision:
@@ -555,6 +359,44 @@ def _precision(value: str) -> Precision:
     return "int8" if value == "int8" else "fp32"
 
 
+# -- what the faces use without a library ----------------------------------------------------
+
+
 def configured_aliases() -> Aliases:
     """The alias table of this process's settings, for work without a library (`papersift extract`)."""
     return _configured_aliases(Settings.read()["aliases"], config_path())
+
+
+def has_words(text: str) -> bool:
+    """Whether a name or query holds a word search can match (an author filter of none lists all)."""
+    from papersift.search.tokens import words
+
+    return bool(words(text))
+
+
+def paper_json(paper: Paper) -> dict[str, Any]:
+    """A paper in papersift's JSON (the export's line, the CLI's --json)."""
+    from papersift.sources.exports import paper_to_json
+
+    return paper_to_json(paper)
+
+
+def input_formats() -> tuple[str, ...]:
+    from papersift.sources import FORMATS
+
+    return tuple(FORMATS)
+
+
+def export_formats() -> tuple[str, ...]:
+    from papersift.sources.exports import FORMATS
+
+    return tuple(FORMATS)
+
+
+def extract_from_text(
+    key: str, title: str, abstract: str, comment: str | None, aliases: Aliases
+) -> dict[str, Any]:
+    """What `papersift extract` prints for one text: its code links and reported results."""
+    from papersift.extract import extract, extraction_json
+
+    return extraction_json(key, extract(title, abstract, comment, aliases))

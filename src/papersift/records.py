@@ -9,12 +9,30 @@ papersift: every layer may use it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 Period = Literal["day", "week", "month"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month")
+FeedKind = Literal["rss", "atom", "json"]  # the documents a feed of papers comes as
 FeedSort = Literal["trending", "date"]
+_WORD = re.compile(r"[^\W_]+")
+
+
+# The store keeps it as a column (papers with one title are found at once when merging).
+@lru_cache(maxsize=16384)  # ingest asks for the same title's key several times in a batch
+def title_key(title: str) -> str:
+    """A comparison key for titles: accents stripped, case folded, punctuation dropped."""
+    if not title.isascii():
+        decomposed = unicodedata.normalize("NFKD", title)
+        title = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(title.casefold()))
+
+
 DEFAULT_COLLECTION = "Saved"  # where a saved paper goes when no collection is named
 MAX_COLLECTION_NAME = 100
 MAX_NOTE = 10_000
@@ -351,6 +369,37 @@ class CuratedDay:
 
 
 @dataclass(frozen=True)
+class PaperCard:
+    """A paper as a list of papers shows it: its upvotes and comments and, for a signed-in member,
+    whether they upvoted it and the collections of theirs that hold it."""
+
+    paper: Paper
+    upvotes: int
+    comments: int
+    upvoted: bool = False
+    saved_in: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.paper.id
+
+
+@dataclass(frozen=True)
+class FrontPage:
+    """A day, week or month of papers as the front page lists them. Once members curate: the
+    entries they listed (`entries`; for one day ranked, `day`: that list with the days before and
+    after). Before they do, or when every paper is asked for: every new paper (`feed`)."""
+
+    feed: FeedPage | None = None
+    day: CuratedDay | None = None
+    entries: list[DailyEntry] = field(default_factory=list)
+
+    @property
+    def curated(self) -> bool:
+        return self.feed is None
+
+
+@dataclass(frozen=True)
 class Submission:
     """What a submission did: `listed` (on the day's list), `awaiting-approval` (a curator will
     look), `awaiting-metadata` (arXiv could not be reached; kept), or `already-listed` (this
@@ -392,3 +441,74 @@ class Claim:
     author: str
     status: str
     created_at: str
+
+
+# -- leaderboards -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """A canonical metric: its name, its unit ("%", "dB", "" or None when unknown) and direction."""
+
+    name: str
+    unit: str | None
+    higher_is_better: bool
+
+
+@dataclass(frozen=True)
+class BoardSummary:
+    """One leaderboard: its canonical dataset and metric, and how many results it holds."""
+
+    dataset: str
+    metric: str
+    results: int
+    curated: int
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One row of a leaderboard. `paper` is None for a curated row whose paper is not in the library."""
+
+    rank: int
+    value: float
+    model: str | None
+    title: str
+    paper: Paper | None
+    paper_url: str | None
+    published: date | None
+    code_url: str | None
+    curated: bool
+    evidence: str  # the abstract's words (extracted) or the published value ("85.3%", curated)
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    dataset: str
+    metric: Metric
+    entries: list[BoardEntry]
+    other_metrics: list[str]  # the dataset's other boards
+
+    def as_json(self) -> dict[str, Any]:
+        """The board in the JSON of the API and `papersift leaderboard --json`."""
+        return {
+            "dataset": self.dataset,
+            "metric": self.metric.name,
+            "unit": self.metric.unit,
+            "higherIsBetter": self.metric.higher_is_better,
+            "otherMetrics": self.other_metrics,
+            "entries": [
+                {
+                    "rank": e.rank,
+                    "value": e.value,
+                    "model": e.model,
+                    "title": e.title,
+                    "paperId": e.paper.id if e.paper else None,
+                    "paperUrl": e.paper_url,
+                    "published": e.published.isoformat() if e.published else None,
+                    "codeUrl": f"https://{e.code_url}" if e.code_url else None,
+                    "curated": e.curated,
+                    "evidence": e.evidence,
+                }
+                for e in self.entries
+            ],
+        }

@@ -56,7 +56,7 @@ SETTINGS = (
         "embedding_precision",
         "PAPERSIFT_EMBEDDING_PRECISION",
         "fp32",
-        "fp32 (matches sentence-transformers) or int8 (about 1.25x faster to embed, cosine >= 0.999)",
+        "fp32 (matches sentence-transformers) or int8 (about 1.25x faster to embed, cosine >= 0.998)",
     ),
     Setting(
         "contact", "PAPERSIFT_CONTACT", "", "an e-mail or URL sent to arXiv in the User-Agent of harvests"

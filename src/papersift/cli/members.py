@@ -208,14 +208,12 @@ def digest_send(ctx: click.Context, dry_run: bool, day: date | None, as_json: bo
     """Send each subscriber the new papers of their subscriptions, at most once a day (daily)
     or a week (weekly). Safe to rerun, and to run again after a crash: nothing is sent twice or
     skipped. Exit status 1 when the SMTP server could not be used."""
-    from papersift.members.mail import SmtpSender, SmtpSettings
-
     with open_library(ctx) as library:
         try:
             if dry_run:
                 run = library.send_digests(lambda message: None, day=day, dry_run=True)
             else:
-                with SmtpSender(SmtpSettings.from_settings()) as sender:
+                with library.mail_sender() as sender:
                     run = library.send_digests(sender, day=day)
         except PapersiftError as error:
             _fail(ctx, error)
@@ -294,11 +292,9 @@ def notify() -> None:
 def notify_send(ctx: click.Context) -> None:
     """Send the queued notifications (run it often, e.g. every five minutes from a timer). Safe to
     rerun; exit status 1 when the SMTP server could not be used (they stay queued)."""
-    from papersift.members.mail import SmtpSender, SmtpSettings
-
     with open_library(ctx) as library:
         try:
-            with SmtpSender(SmtpSettings.from_settings()) as sender:
+            with library.mail_sender() as sender:
                 sent = library.curation.send_notifications(sender)
         except PapersiftError as error:
             _fail(ctx, error)

@@ -25,12 +25,8 @@ from rich.text import Text
 
 from papersift.cli.common import DB_SETTING, DEMO_CORPUS, cli, date_option, err, open_library, out
 from papersift.errors import PapersiftError
-from papersift.library import SEARCH_MODES, Engine, SearchResults
+from papersift.library import SEARCH_MODES, Engine, SearchResults, export_formats, input_formats, paper_json
 from papersift.records import Hit, IngestReport, Paper
-from papersift.settings import setting
-from papersift.sources import FORMATS as INPUT_FORMATS
-from papersift.sources.exports import FORMATS as EXPORT_FORMATS
-from papersift.sources.exports import paper_to_json
 
 # -- ingest -------------------------------------------------------------------------------
 
@@ -40,7 +36,7 @@ from papersift.sources.exports import paper_to_json
 @click.option("--demo", is_flag=True, help="Also import the bundled demo corpus (recent arXiv cs papers).")
 @click.option("--strict", is_flag=True, help="Reject a whole file if any record in it is bad.")
 @click.option(
-    "--format", "format_name", type=click.Choice(INPUT_FORMATS), help="Skip sniffing: read as this format."
+    "--format", "format_name", type=click.Choice(input_formats()), help="Skip sniffing: read as this format."
 )
 @click.option(
     "--no-embed", is_flag=True, help="Do not embed the new papers now (`papersift index` does it later)."
@@ -195,13 +191,7 @@ def sync_arxiv(
     as_json: bool,
 ) -> None:
     """Harvest a category from arXiv politely; an interrupted sync resumes where it stopped."""
-    from papersift.ingest.harvest import DEFAULT_CONTACT, PoliteClient
-
-    with (
-        open_library(ctx) as library,
-        PoliteClient(delay=delay, contact=setting("contact") or DEFAULT_CONTACT) as client,
-        _progress("harvesting") as progress,
-    ):
+    with open_library(ctx) as library, _progress("harvesting") as progress:
         try:
             report = library.sync_arxiv(
                 category,
@@ -209,7 +199,7 @@ def sync_arxiv(
                 until=until,
                 method=method,  # type: ignore[arg-type]
                 base_url=base_url,
-                client=client,
+                delay=delay,
                 on_progress=progress.records,
             )
         except PapersiftError as error:
@@ -296,7 +286,7 @@ def _results_json(results: SearchResults) -> dict[str, Any]:
                 "score": round(hit.score, 4),
                 "snippet": hit.snippet,
                 "highlights": [list(span) for span in hit.highlights],
-                "paper": paper_to_json(hit.paper),
+                "paper": paper_json(hit.paper),
             }
             for hit in results
         ],
@@ -342,7 +332,7 @@ def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
     with open_library(ctx) as library:
         paper = library.paper(paper_id)
     if as_json:
-        out.print_json(json.dumps(paper_to_json(paper), ensure_ascii=False))
+        out.print_json(json.dumps(paper_json(paper), ensure_ascii=False))
         return
     _print_paper(paper)
 
@@ -359,7 +349,7 @@ def similar(ctx: click.Context, paper_ids: tuple[str, ...], limit: int, as_json:
     with open_library(ctx) as library:
         hits = library.more_like(paper_ids, limit)
     if as_json:
-        payload = [{"id": h.id, "score": round(h.score, 4), "paper": paper_to_json(h.paper)} for h in hits]
+        payload = [{"id": h.id, "score": round(h.score, 4), "paper": paper_json(h.paper)} for h in hits]
         out.print_json(json.dumps(payload, ensure_ascii=False))
         return
     _print_hits(hits)
@@ -409,7 +399,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.option(
-    "--format", "format_name", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True
+    "--format", "format_name", type=click.Choice(export_formats()), default="jsonl", show_default=True
 )
 @click.option(
     "-o",

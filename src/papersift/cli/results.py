@@ -17,10 +17,7 @@ from rich.table import Table
 
 from papersift.cli.common import cli, err, open_library, out
 from papersift.errors import PapersiftError
-from papersift.extract import extract as extract_text
-from papersift.extract import extraction_json
-from papersift.leaderboards import board_json
-from papersift.library import configured_aliases
+from papersift.library import configured_aliases, extract_from_text
 
 
 @cli.command()
@@ -52,8 +49,9 @@ def extract(ctx: click.Context) -> None:
             for name, value in fields.items():
                 if value is not None and not isinstance(value, str):
                     raise ValueError(f"{name} is not a string")
-            found = extract_text(fields["title"] or "", fields["abstract"] or "", fields["comment"], aliases)
-            answer = extraction_json(key, found)
+            answer = extract_from_text(
+                key, fields["title"] or "", fields["abstract"] or "", fields["comment"], aliases
+            )
         except (orjson.JSONDecodeError, ValueError) as error:
             failed = True
             answer = {"key": key, "error": f"line {number}: {error}"}
@@ -95,7 +93,7 @@ def leaderboard(
             err.print(f"[red]error:[/red] {escape(error.reason)}")
             ctx.exit(1)
     if as_json:
-        out.print_json(json.dumps(board_json(board), ensure_ascii=False))
+        out.print_json(json.dumps(board.as_json(), ensure_ascii=False))
         return
     direction = "higher is better" if board.metric.higher_is_better else "lower is better"
     out.print(f"[bold]{escape(board.dataset)}[/bold] · {escape(board.metric.name)} ({direction})")

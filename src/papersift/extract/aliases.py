@@ -12,13 +12,13 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from papersift.errors import PapersiftError
+from papersift.records import Metric as Metric
 
 DEFAULT_ALIASES: Path = Path(str(files("papersift").joinpath("data", "aliases.toml")))
 
@@ -94,15 +94,6 @@ def tidy_name(written: str) -> str:
     )
     text = " ".join(text.split())
     return _TRAILING_PUNCTUATION.sub("", text)
-
-
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """A canonical metric: its name, its unit ("%", "dB", "" or None when unknown) and direction."""
-
-    name: str
-    unit: str | None
-    higher_is_better: bool
 
 
 def guess_higher_is_better(name: str) -> bool:

@@ -40,9 +40,9 @@ class Feeds:
             offset=max(0, offset),
             has_code=has_code,
         )
-        papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
+        papers = self.store.papers_by_pk([row.pk for row in rows])
         before, after = self.store.published_near(first, last, has_code=has_code)
-        items = [FeedItem(papers[pk], votes) for pk, votes, _ in rows]
+        items = [FeedItem(papers[row.pk], row.votes) for row in rows]
         return FeedPage(items, first, last, period, sort, total, before, after)
 
     def trending(self, limit: int = 50, offset: int = 0, *, today: date | None = None) -> list[FeedItem]:
@@ -51,12 +51,12 @@ class Feeds:
         voted = sorted(
             self.store.voted_papers(),
             key=lambda row: (
-                -trending_score(row[1], row[2], today),
-                -row[1],
-                -(row[2] or date.min).toordinal(),
+                -trending_score(row.votes, row.published, today),
+                -row.votes,
+                -(row.published or date.min).toordinal(),
             ),
         )
-        ranked = [(pk, votes) for pk, votes, _ in voted[offset : offset + limit]]
+        ranked = [(row.pk, row.votes) for row in voted[offset : offset + limit]]
         if len(ranked) < limit:
             rest_offset = max(0, offset - len(voted))
             ranked += [(pk, 0) for pk in self.store.newest_unvoted(limit - len(ranked), rest_offset)]

@@ -15,9 +15,9 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+from papersift.records import PERIODS as PERIODS
 from papersift.records import Period as Period
 
-PERIODS: tuple[Period, ...] = ("day", "week", "month")
 GRAVITY = 1.5
 
 

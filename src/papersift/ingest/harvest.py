@@ -33,7 +33,6 @@ papers whose categories include `cs.CV`. See `oai_set`.
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -44,6 +43,7 @@ import httpx
 import tenacity
 
 from papersift.errors import HarvestError
+from papersift.sources.harvest_pages import explain_error, read_api_page, read_oai_page
 
 __all__ = [
     "DEFAULT_CONTACT",
@@ -156,7 +156,9 @@ class PoliteClient:
                 f"GET {full_url} failed after {counts['errors']} attempt(s): {_describe_error(error)}"
             ) from None
         if response.status_code >= 400 and not (allow_client_errors and response.status_code < 500):
-            raise HarvestError(f"GET {full_url}: HTTP {response.status_code}{_explain(response.content)}")
+            raise HarvestError(
+                f"GET {full_url}: HTTP {response.status_code}{explain_error(response.content)}"
+            )
         return response
 
     def close(self) -> None:
@@ -233,7 +235,7 @@ def harvest_oai(
             params = {"verb": "ListRecords", "resumptionToken": token} if token else first
             response = polite.get(base_url, params, allow_client_errors=True)
             content = response.content
-            error_code, message, next_token = _read_oai_page(content, str(response.url))
+            error_code, message, next_token = read_oai_page(content, str(response.url))
             if error_code == "noRecordsMatch":
                 return
             if error_code is not None:
@@ -282,7 +284,7 @@ def harvest_api(
             }
             response = polite.get(base_url, params)
             content = response.content
-            entries, total, oldest = _read_api_page(content, str(response.url))
+            entries, total, oldest = read_api_page(content, str(response.url))
             if entries == 0:
                 return
             next_start = start + entries
@@ -310,7 +312,7 @@ def fetch_arxiv(
         raise ValueError("fetch between 1 and 100 ids at a time")
     params = {"id_list": ",".join(arxiv_ids), "start": "0", "max_results": str(len(arxiv_ids))}
     response = client.get(base_url, params)
-    _read_api_page(response.content, str(response.url))  # raises HarvestError on a broken page
+    read_api_page(response.content, str(response.url))  # raises HarvestError on a broken page
     return HarvestPage(content=response.content, format="arxiv-atom", url=str(response.url), resume=None)
 
 
@@ -361,72 +363,12 @@ def _describe_failure(url: str, failure: _RetryableResponse, counts: Mapping[str
             f"GET {url}: HTTP {status}, the server asks to wait {failure.retry_after:g} s "
             f"(after {attempts} attempt(s)); try again later"
         )
-    return f"GET {url} failed after {attempts} attempt(s): HTTP {status}{_explain(failure.response.content)}"
+    reason = explain_error(failure.response.content)
+    return f"GET {url} failed after {attempts} attempt(s): HTTP {status}{reason}"
 
 
 def _describe_error(error: httpx.RequestError) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
-def _explain(content: bytes) -> str:
-    """A short reason from an error body (OAI-PMH <error>, arXiv API error entry), if any."""
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError:
-        text = " ".join(content[:200].decode("utf-8", errors="replace").split())
-        return f" ({text})" if text else ""
-    for element in root.iter():
-        name = _local(element.tag)
-        if name == "error":
-            return f" ({element.get('code', 'error')}: {(element.text or '').strip()})"
-        text = (element.text or "").strip()
-        if name == "summary" and text:
-            return f" ({text})"
-    return ""
-
-
-def _read_oai_page(content: bytes, url: str) -> tuple[str | None, str, str | None]:
-    """(error code, error message, next resumptionToken) of an OAI-PMH answer."""
-    root = _parse(content, url, "OAI-PMH")
-    if _local(root.tag) != "OAI-PMH":
-        raise HarvestError(f"{url}: not an OAI-PMH answer (root element <{_local(root.tag)}>)")
-    for child in root:
-        if _local(child.tag) == "error":
-            return child.get("code", "error"), " ".join((child.text or "").split()), None
-    for child in root:
-        if _local(child.tag) == "ListRecords":
-            for element in child:
-                if _local(element.tag) == "resumptionToken":
-                    # An empty token marks the last page of a list (OAI-PMH 2.0, section 3.5).
-                    return None, "", (element.text or "").strip() or None
-            return None, "", None
-    raise HarvestError(f"{url}: OAI-PMH answer without ListRecords")
-
-
-def _read_api_page(content: bytes, url: str) -> tuple[int, int, date | None]:
-    """(entries, totalResults, oldest `published` date) of an arXiv API Atom page."""
-    root = _parse(content, url, "arXiv API")
-    if _local(root.tag) != "feed":
-        raise HarvestError(f"{url}: not an Atom feed (root element <{_local(root.tag)}>)")
-    total: int | None = None
-    entries = 0
-    oldest: date | None = None
-    for child in root:
-        name = _local(child.tag)
-        if name == "totalResults":
-            total = int((child.text or "0").strip() or 0)
-        elif name == "entry":
-            fields = {_local(field.tag): (field.text or "").strip() for field in child}
-            if "/api/errors" in fields.get("id", ""):
-                # The API reports a bad query as a feed holding one "Error" entry.
-                raise HarvestError(f"{url}: arXiv API error: {fields.get('summary', 'unknown')}")
-            entries += 1
-            try:
-                published = date.fromisoformat(fields.get("published", "")[:10])
-            except ValueError:
-                continue
-            oldest = published if oldest is None else min(oldest, published)
-    return entries, total if total is not None else entries, oldest
 
 
 def _start_offset(resume: str | None) -> int:
@@ -435,17 +377,6 @@ def _start_offset(resume: str | None) -> int:
     if not resume.isdigit():
         raise HarvestError(f"cannot resume an arXiv API harvest from {resume!r}: not a start offset")
     return int(resume)
-
-
-def _parse(content: bytes, url: str, what: str) -> ET.Element:
-    try:
-        return ET.fromstring(content)
-    except ET.ParseError as error:
-        raise HarvestError(f"{url}: the {what} answer is not well-formed XML ({error})") from None
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def _version() -> str:

@@ -8,7 +8,14 @@ from datetime import date
 from typing import Literal
 
 from papersift import sources
-from papersift.ingest.harvest import API_BASE_URL, OAI_BASE_URL, PoliteClient, harvest_api, harvest_oai
+from papersift.ingest.harvest import (
+    API_BASE_URL,
+    DEFAULT_CONTACT,
+    OAI_BASE_URL,
+    PoliteClient,
+    harvest_api,
+    harvest_oai,
+)
 from papersift.ingest.pipeline import Ingester
 from papersift.records import IngestReport, Paper
 from papersift.search.indexes import ProgressCallback
@@ -23,14 +30,32 @@ def sync_arxiv(
     method: Literal["oai", "api"] = "oai",
     base_url: str | None = None,
     client: PoliteClient | None = None,
+    delay: float | None = None,
+    contact: str = "",
     on_progress: ProgressCallback | None = None,
 ) -> IngestReport:
     """Fetch a category's new papers from arXiv (OAI-PMH or the search API) and import them.
 
     Each page's papers and the point to resume after it are committed together, so an
     interrupted sync continues where it stopped when run again with the same arguments.
-    Without `since`, a sync continues from the day the last complete one finished.
+    Without `since`, a sync continues from the day the last complete one finished. Without a
+    `client`, one that waits `delay` seconds between requests and names `contact` to arXiv.
     """
+    if client is None:
+        polite = PoliteClient(contact=contact or DEFAULT_CONTACT)
+        if delay is not None:
+            polite = PoliteClient(delay=delay, contact=contact or DEFAULT_CONTACT)
+        with polite:
+            return sync_arxiv(
+                ingester,
+                category,
+                since=since,
+                until=until,
+                method=method,
+                base_url=base_url,
+                client=polite,
+                on_progress=on_progress,
+            )
     state_name = f"arxiv-{method}:{category}"
     state = json.loads(ingester.store.harvest_resume(state_name) or "{}")
     if since is None and state.get("completed"):

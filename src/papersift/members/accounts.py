@@ -27,8 +27,7 @@ from papersift.records import ROLES as ROLES
 from papersift.records import SESSION_DAYS as SESSION_DAYS
 from papersift.records import Role as Role
 from papersift.records import User as User
-from papersift.store import Store
-from papersift.store.sql import UserRow
+from papersift.store import Store, UserRow
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = 15 * 60

@@ -55,13 +55,13 @@ class Collections:
         )
 
     def collections(self, user: User) -> list[Collection]:
-        return [Collection(name, count) for _id, name, count in self.store.collections_of(user.id)]
+        return [Collection(row.name, row.papers) for row in self.store.collections_of(user.id)]
 
     def collection(self, user: User, name: str) -> list[SavedPaper]:
         """A collection's papers, most recently saved first."""
         rows = self.store.saved_in(self.collection_id(user, name))
-        papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
-        return [SavedPaper(papers[pk], note, saved_at) for pk, note, saved_at in rows]
+        papers = self.store.papers_by_pk([row.pk for row in rows])
+        return [SavedPaper(papers[row.pk], row.note, row.saved_at) for row in rows]
 
     def delete_collection(self, user: User, name: str) -> None:
         self.store.delete_collection(self.collection_id(user, name))

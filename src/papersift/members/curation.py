@@ -52,8 +52,16 @@ from papersift.records import PublicCollection as PublicCollection
 from papersift.records import Submission as Submission
 from papersift.records import Submitter as Submitter
 from papersift.settings import Settings
-from papersift.store import Store
-from papersift.store.curation import ClaimRow, CommentRow, EntryRow, LogRow, PendingRow, SubmitterRow
+from papersift.store import (
+    ClaimRow,
+    CommentRow,
+    EntryRow,
+    LogRow,
+    PendingRow,
+    PublicCollectionRow,
+    Store,
+    SubmitterRow,
+)
 
 SUBMISSIONS_PER_HOUR = 20
 COMMENTS_PER_HOUR = 30
@@ -135,7 +143,7 @@ class Curation:
             existing = self.store.entry(day, pk)
             if existing is not None and existing.status == "removed":
                 raise CurationError(f"{paper.id} was removed from the list of {day.isoformat()} by a curator")
-            _created, joined = self.store.add_entry(day, pk, user.id, "approved" if approved else "pending")
+            joined = self.store.add_entry(day, pk, user.id, "approved" if approved else "pending").joined
             if user.is_curator and existing is not None and existing.status == "pending":
                 self._moderate_entry(user, day, pk, paper.id, "approve")
             entry = self.store.entry(day, pk)
@@ -318,9 +326,7 @@ class Curation:
 
     def staff(self) -> list[tuple[str, str, str]]:
         """(e-mail, name, role) of curators and admins."""
-        return [
-            (email, name, role) for _id, email, name, role in self.store.users_with_role(("curator", "admin"))
-        ]
+        return [(row.email, row.name, row.role) for row in self.store.users_with_role(("curator", "admin"))]
 
     def log(self, limit: int = 100, offset: int = 0) -> list[LogRow]:
         return self.store.moderation_log(limit, offset)
@@ -427,20 +433,19 @@ class Curation:
         """(id, public) of one of a member's collections."""
         collection_id = self.collections.collection_id(user, name)
         row = self.store.collection_row(collection_id)
-        return collection_id, bool(row and row[2])
+        return collection_id, bool(row and row.public)
 
     def public_collection(self, collection_id: int) -> PublicCollection:
 
         row = self.store.collection_row(collection_id)
-        if row is None or not row[2]:
+        if row is None or not row.public:
             raise PaperNotFound(f"there is no public collection {collection_id}")
-        owner_id, name, _public, followers, owner = row
         rows = self.store.saved_in(collection_id)
-        papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
+        papers = self.store.papers_by_pk([item.pk for item in rows])
         saved = [SavedPaper(papers[pk], note, saved_at) for pk, note, saved_at in rows if pk in papers]
-        return PublicCollection(collection_id, name, owner, owner_id, followers, saved)
+        return PublicCollection(collection_id, row.name, row.owner, row.owner_id, row.followers, saved)
 
-    def public_collections(self, user: User | None = None) -> list[tuple[int, str, str, int]]:
+    def public_collections(self, user: User | None = None) -> list[PublicCollectionRow]:
         """(id, name, owner, papers) of every public collection (of one member)."""
         return self.store.public_collections(user.id if user else None)
 

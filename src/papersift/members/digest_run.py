@@ -87,14 +87,15 @@ class DigestSender:
     ) -> DigestRun:
         run = DigestRun()
         if not dry_run:
-            for user_id, frequency, period, _message_id, raw in self.store.unsent_digests():
-                send(message_from_bytes(raw, policy=email_policy.default))
-                self.store.mark_digest_sent(user_id, frequency, period)
+            for unsent in self.store.unsent_digests():
+                send(message_from_bytes(unsent.message, policy=email_policy.default))
+                self.store.mark_digest_sent(unsent.user_id, unsent.frequency, unsent.period)
                 run.resent += 1
         members = {row.id: row for row in self.store.iter_users()}
         by_member: dict[tuple[int, str], int] = {}
-        for _id, user_id, _kind, _value, _mode, frequency, _max in self.store.subscriptions():
-            by_member[(user_id, frequency)] = by_member.get((user_id, frequency), 0) + 1
+        for subscription in self.store.subscriptions():
+            key = (subscription.user_id, subscription.frequency)
+            by_member[key] = by_member.get(key, 0) + 1
         for user_id in self.store.collection_followers():  # followed collections come daily
             by_member.setdefault((user_id, "daily"), 0)
         for done, (user_id, frequency) in enumerate(by_member, start=1):

@@ -18,11 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from papersift.records import DEFAULT_MAX_PAPERS as DEFAULT_MAX_PAPERS
 from papersift.records import FOLLOWED_MAX_PAPERS as FOLLOWED_MAX_PAPERS
@@ -80,13 +82,18 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "mail_templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+@cache
+def _templates() -> Environment:
+    """The mail templates (Jinja is loaded when the first message is composed)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "mail_templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def comment_message(
@@ -113,7 +120,7 @@ def comment_message(
         "settings_url": f"{base_url}/subscriptions",
         "one_line": one_line,
     }
-    message.set_content(_TEMPLATES.get_template("comment.txt").render(context))
+    message.set_content(_templates().get_template("comment.txt").render(context))
     return message
 
 
@@ -146,6 +153,6 @@ def build_message(
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_TEMPLATES.get_template("digest.txt").render(context))
-    message.add_alternative(_TEMPLATES.get_template("digest.html").render(context), subtype="html")
+    message.set_content(_templates().get_template("digest.txt").render(context))
+    message.add_alternative(_templates().get_template("digest.html").render(context), subtype="html")
     return message

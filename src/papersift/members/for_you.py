@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
-from papersift.members import recommend
 from papersift.members.accounts import User
 from papersift.members.collections import Collections
 from papersift.records import RECOMMENDATION_DAYS, Paper, Recommendation
@@ -31,6 +30,9 @@ class Recommender:
         self._term_ids: dict[str, int] = {}
         self._term_names: list[str] = []
         self._term_counts_sequence = -1
+        # Guards the three caches above: two pages at once must not clear or number terms under
+        # each other (tokenising holds the GIL anyway, so little parallelism is lost).
+        self._terms_lock = threading.Lock()
 
     def recommendations(
         self,
@@ -44,9 +46,11 @@ class Recommender:
         """The papers of the last `days` days (to the newest day in the library, or `today`) ranked
         by the member's saved papers (all collections, or one): `papersift.members.recommend`'s blend of
         embedding and term closeness, chosen by bench/bench_recommend.py. Empty without saved papers."""
+        from papersift.members import recommend  # SciPy: only when a member asks
+
         if collection is not None:
             seeds = [
-                pk for pk, _note, _at in self.store.saved_in(self.collections.collection_id(user, collection))
+                saved.pk for saved in self.store.saved_in(self.collections.collection_id(user, collection))
             ]
         else:
             seeds = list(self.store.saved_by(user.id))
@@ -54,7 +58,7 @@ class Recommender:
         first = last - timedelta(days=max(1, days) - 1)
         rows, _total = self.store.published_between(first, last, by_votes=False, limit=1_000_000, offset=0)
         seed_set = set(seeds)
-        candidates = [pk for pk, _, _ in rows if pk not in seed_set]
+        candidates = [row.pk for row in rows if row.pk not in seed_set]
         if not seeds or not candidates or limit <= 0:
             return []
         terms, vocabulary = self._term_rows(seeds + candidates)
@@ -93,30 +97,36 @@ class Recommender:
     def _term_rows(self, pks: list[int]) -> tuple[Any, list[str]]:
         """tf-idf rows (`recommend.term_weights`) of these papers' terms and adjacent pairs, with
         document frequencies over these papers (a ranking compares them with each other)."""
-        sequence = self.store.change_sequence()
-        if self._term_counts_sequence != sequence or len(self._term_counts) > TERM_COUNTS_CACHED:
-            self._term_counts.clear()  # a paper's text may have changed
-            self._term_ids.clear()
-            self._term_names.clear()
-            self._term_counts_sequence = sequence
-        known, term_ids = self._term_counts, self._term_ids
-        for pk, (title, abstract) in self.store.texts_by_pk([pk for pk in pks if pk not in known]).items():
-            found = recommend.terms_and_pairs(
-                [None if w in STOP_WORDS else stem(w) for w in words(f"{title} {abstract}")]
-            )
-            for term in [t for t in found if t not in term_ids]:
-                term_ids[term] = len(self._term_names)
-                self._term_names.append(term)
-            ids = np.fromiter((term_ids[t] for t in found), np.int64, len(found))
-            known[pk] = (ids, np.fromiter(found.values(), np.float32, len(found)))
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-        rows = [known.get(pk, empty) for pk in pks]
-        columns, compact = np.unique(np.concatenate([ids for ids, _ in rows]), return_inverse=True)
-        indptr = np.concatenate([[0], np.cumsum([len(ids) for ids, _ in rows])])
-        data = np.concatenate([counts for _, counts in rows])
-        matrix = sparse.csr_matrix((data, compact, indptr), shape=(len(pks), len(columns)))
-        frequency = np.bincount(compact, minlength=len(columns))
-        names = [self._term_names[int(column)] for column in columns]
+        from scipy import sparse
+
+        from papersift.members import recommend
+
+        with self._terms_lock:
+            sequence = self.store.change_sequence()
+            if self._term_counts_sequence != sequence or len(self._term_counts) > TERM_COUNTS_CACHED:
+                self._term_counts.clear()  # a paper's text may have changed
+                self._term_ids.clear()
+                self._term_names.clear()
+                self._term_counts_sequence = sequence
+            known, term_ids = self._term_counts, self._term_ids
+            texts = self.store.texts_by_pk([pk for pk in pks if pk not in known])
+            for pk, (title, abstract) in texts.items():
+                found = recommend.terms_and_pairs(
+                    [None if w in STOP_WORDS else stem(w) for w in words(f"{title} {abstract}")]
+                )
+                for term in [t for t in found if t not in term_ids]:
+                    term_ids[term] = len(self._term_names)
+                    self._term_names.append(term)
+                ids = np.fromiter((term_ids[t] for t in found), np.int64, len(found))
+                known[pk] = (ids, np.fromiter(found.values(), np.float32, len(found)))
+            empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+            rows = [known.get(pk, empty) for pk in pks]
+            columns, compact = np.unique(np.concatenate([ids for ids, _ in rows]), return_inverse=True)
+            indptr = np.concatenate([[0], np.cumsum([len(ids) for ids, _ in rows])])
+            data = np.concatenate([counts for _, counts in rows])
+            matrix = sparse.csr_matrix((data, compact, indptr), shape=(len(pks), len(columns)))
+            frequency = np.bincount(compact, minlength=len(columns))
+            names = [self._term_names[int(column)] for column in columns]
         return recommend.term_weights(matrix, frequency, len(pks)), names
 
 

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Literal
 
 from papersift.errors import PapersiftError
-from papersift.settings import setting
+from papersift.settings import Settings
 
 TlsMode = Literal["none", "starttls", "tls"]
 TIMEOUT_SECONDS = 60
@@ -36,20 +36,21 @@ class SmtpSettings:
     mail_from: str
 
     @classmethod
-    def from_settings(cls) -> SmtpSettings:
-        tls = setting("smtp_tls").strip().lower()
+    def from_settings(cls, settings: Settings | None = None) -> SmtpSettings:
+        settings = settings or Settings.read()
+        tls = settings["smtp_tls"].strip().lower()
         if tls not in ("none", "starttls", "tls"):
             raise MailError(f"smtp_tls must be none, starttls or tls, not {tls!r}")
-        port_text = setting("smtp_port").strip()
+        port_text = settings["smtp_port"].strip()
         try:
             port = int(port_text) if port_text else {"tls": 465, "starttls": 587}.get(tls, 25)
         except ValueError:
             raise MailError(f"smtp_port must be a number, not {port_text!r}") from None
-        mail_from = setting("mail_from").strip()
+        mail_from = settings["mail_from"].strip()
         if "@" not in parseaddr(mail_from)[1] or any(c in mail_from for c in "\r\n"):
             raise MailError(f"mail_from is not an e-mail address: {mail_from!r}")
-        host = setting("smtp_host").strip()
-        user, password = setting("smtp_user"), setting("smtp_password")
+        host = settings["smtp_host"].strip()
+        user, password = settings["smtp_user"], settings["smtp_password"]
         if user and tls == "none" and host not in ("localhost", "127.0.0.1", "::1"):
             raise MailError("refusing to send an SMTP password unencrypted: set smtp_tls to starttls or tls")
         return cls(host, port, tls, user, password, mail_from)  # type: ignore[arg-type]

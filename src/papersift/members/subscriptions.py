@@ -100,10 +100,8 @@ class Subscriptions:
 
     def subscriptions(self, user: User) -> list[Subscription]:
         return [
-            Subscription(sid, kind, value, mode, frequency, max_papers)  # type: ignore[arg-type]
-            for sid, _user, kind, value, mode, frequency, max_papers in self.store.subscriptions(
-                user_id=user.id
-            )
+            Subscription(row.id, row.kind, row.value, row.mode, row.frequency, row.max_papers)
+            for row in self.store.subscriptions(user_id=user.id)
         ]
 
     def digest(self, user: User, day: date | None = None, frequency: Frequency = "daily") -> Digest:
@@ -131,7 +129,7 @@ class Subscriptions:
             if shown is None or not pks:
                 continue
             papers = self.store.papers_by_pk(pks)
-            name = f"“{shown[1]}” by {shown[4]}"
+            name = f"“{shown.name}” by {shown.owner}"
             subscription = Subscription(-collection_id, "followed", name, "", "daily", FOLLOWED_MAX_PAPERS)
             found.append((subscription, [papers[pk] for pk in pks if pk in papers]))
         return found
@@ -156,18 +154,18 @@ class Subscriptions:
             return [hit.paper for hit in found]
         if subscription.kind == "trending":
             rows, _total = self.store.published_between(first, last, by_votes=True, limit=limit, offset=0)
-            papers = self.store.papers_by_pk([pk for pk, _, _ in rows])
-            return [papers[pk] for pk, _, _ in rows]
+            papers = self.store.papers_by_pk([row.pk for row in rows])
+            return [papers[row.pk] for row in rows]
         if subscription.kind == "collection":
             collection_id = self.store.collection_id(user.id, subscription.value)
-            seeds = [pk for pk, _note, _saved in self.store.saved_in(collection_id)] if collection_id else []
+            seeds = [saved.pk for saved in self.store.saved_in(collection_id)] if collection_id else []
             rows, _total = self.store.published_between(
                 first, last, by_votes=False, limit=1_000_000, offset=0
             )
             if not seeds or not rows:
                 return []
             try:
-                hits = self.similar.more_like_pks(seeds, limit, np.array([pk for pk, _, _ in rows]))
+                hits = self.similar.more_like_pks(seeds, limit, np.array([row.pk for row in rows]))
             except (ModelUnavailable, PapersiftError):  # no model, or a saved paper not embedded yet
                 return []
             return [hit.paper for hit in hits if hit.score >= MATCH_COSINE]

@@ -98,7 +98,8 @@ class Searcher:
         if mode != "keyword" and query.meaning_text.strip():
             semantic = self.indexes.semantic(required=mode == "semantic")
         if semantic is None:
-            matches = index.search(query, limit=limit, offset=offset, phrase_check=self.check_phrases)
+            with self.indexes.reading_keyword():
+                matches = index.search(query, limit=limit, offset=offset, phrase_check=self.check_phrases)
             ranked = list(zip(matches.pks, matches.scores, strict=True))
             # A query of filters only lists papers newest first in every mode; otherwise meaning
             # was asked for but the model is missing, and the results say they are keyword-only.
@@ -106,16 +107,18 @@ class Searcher:
             return self._results(ranked, query, matches.total, offset, used, snippets)
 
         depth = max(FUSION.depth, offset + limit)
-        allowed = index.allowed_pks(query)
-        query_vector = semantic.embed_query(query.meaning_text)
+        with self.indexes.reading_keyword():
+            allowed = index.allowed_pks(query)
+        query_vector = semantic.embed_query(query.meaning_text)  # no lock: ONNX Runtime runs beside others
         if mode == "semantic":
             ranked = nearest(semantic, query_vector, depth, allowed)
         else:
-            keyword = (
-                index.search(query, limit=depth, phrase_check=self.check_phrases, at_least=offset + limit)
-                if query.has_text
-                else None
-            )
+            keyword = None
+            if query.has_text:
+                with self.indexes.reading_keyword():
+                    keyword = index.search(
+                        query, limit=depth, phrase_check=self.check_phrases, at_least=offset + limit
+                    )
             if query.phrases and keyword is not None:
                 # A quoted phrase must appear: meaning only re-ranks the papers that hold it.
                 vectors = semantic.vectors_of(keyword.pks)
@@ -155,7 +158,9 @@ class Searcher:
     def check_phrases(self, pks: list[int], phrases: list[list[str]]) -> list[bool]:
         texts = self.store.texts_by_pk(pks)
         return [
-            all(contains_phrase(texts[pk][0], p) or contains_phrase(texts[pk][1], p) for p in phrases)
+            all(
+                contains_phrase(texts[pk].title, p) or contains_phrase(texts[pk].abstract, p) for p in phrases
+            )
             if pk in texts
             else False
             for pk in pks

@@ -1,19 +1,28 @@
 """The search indexes beside a library's store: the keyword index (a file of term postings) and
 the semantic index (the model's vectors of the papers, in a vector index). Both are caches,
-brought up to date from the store's change sequences whenever stale; the store holds the truth."""
+brought up to date from the store's change sequences whenever stale; the store holds the truth.
+
+Several threads may search at once (the web app's pool): searches read an index under its shared
+lock, a refresh changes it under the exclusive one (`search.locking`), so neither sees the other
+half done."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from papersift.embed import Precision
 from papersift.errors import ModelUnavailable, PapersiftError
 from papersift.records import IngestReport
 from papersift.search.keyword import IndexedPaper, KeywordIndex
-from papersift.search.semantic import EmbedProgress, SemanticIndex
+from papersift.search.locking import SharedLock
 from papersift.store import Store
+
+if TYPE_CHECKING:
+    from papersift.embed import Precision
+    from papersift.search.semantic import EmbedProgress, SemanticIndex
 
 Engine = Literal["local", "ray"]
 ProgressCallback = Callable[[str, int], None]  # (origin, records read so far in it)
@@ -24,14 +33,28 @@ NO_EMBEDDINGS = "none"
 class Indexes:
     """The keyword and semantic indexes of one library, loaded on first use."""
 
-    def __init__(self, store: Store, index_dir: Path, embedding_model: str, precision: Precision) -> None:
+    def __init__(
+        self,
+        store: Store,
+        index_dir: Path,
+        embedding_model: str,
+        precision: Precision,
+        *,
+        embed_window: int = 512,
+    ) -> None:
         self.store = store
+        self.embed_window = embed_window  # papers embedded per committed window (semantic.EMBED_WINDOW)
         self.index_dir = index_dir
         self.embedding_model = embedding_model
         self.precision: Precision = precision
         self._keyword: KeywordIndex | None = None
         self._semantic: SemanticIndex | None = None
         self.semantic_unavailable: ModelUnavailable | None = None
+        # Searches read the keyword index together; loading, refreshing (add, then save, which
+        # compacts) and dropping change it in place, alone.
+        self._keyword_lock = SharedLock()
+        # The semantic index (and its model) is made once, not once per thread asking at once.
+        self._semantic_lock = threading.Lock()
 
     # -- keyword --------------------------------------------------------------------------
 
@@ -40,60 +63,87 @@ class Indexes:
         return self.index_dir / "keyword.npz"
 
     def keyword(self, refresh: bool = True) -> KeywordIndex:
+        """The keyword index (caught up with the store unless not to `refresh`); read it inside
+        `reading_keyword()`."""
         if self._keyword is None:
-            loaded = KeywordIndex.load(self.keyword_path)
-            # A cache ahead of its store (the database was restored from an older backup) is
-            # built again rather than trusted.
-            if loaded is None or loaded.covers_sequence > self.store.change_sequence():
-                loaded = KeywordIndex()
-            self._keyword = loaded
+            with self._keyword_lock.exclusive():
+                if self._keyword is None:
+                    loaded = KeywordIndex.load(self.keyword_path)
+                    # A cache ahead of its store (the database was restored from an older backup)
+                    # is built again rather than trusted.
+                    if loaded is None or loaded.covers_sequence > self.store.change_sequence():
+                        loaded = KeywordIndex()
+                    self._keyword = loaded
         if refresh:
             self.refresh_keyword()
-        return self._keyword
+        index = self._keyword
+        assert index is not None
+        return index
+
+    def reading_keyword(self) -> AbstractContextManager[None]:
+        """Hold while reading the keyword index: no refresh changes it meanwhile (not re-entrant)."""
+        return self._keyword_lock.shared()
 
     def refresh_keyword(self, on_progress: ProgressCallback | None = None) -> int:
         """Take in the papers changed since the index was saved; how many."""
         index = self.keyword(refresh=False)
-        sequence = self.store.change_sequence()
-        if index.covers_sequence >= sequence:
-            return 0
-        changed = 0
+        if index.covers_sequence >= self.store.change_sequence():
+            return 0  # the common case, without waiting for the searches in flight
+        with self._keyword_lock.exclusive():
+            sequence = self.store.change_sequence()
+            if index.covers_sequence >= sequence:
+                return 0  # another thread caught it up meanwhile
+            changed = 0
 
-        def rows() -> Iterator[IndexedPaper]:
-            nonlocal changed
-            for row in self.store.iter_index_rows(changed_after=index.covers_sequence):
-                changed += 1
-                if on_progress and changed % 5000 == 0:
-                    on_progress("index", changed)
-                yield IndexedPaper(*row)
+            def rows() -> Iterator[IndexedPaper]:
+                nonlocal changed
+                for row in self.store.iter_index_rows(changed_after=index.covers_sequence):
+                    changed += 1
+                    if on_progress and changed % 5000 == 0:
+                        on_progress("index", changed)
+                    yield IndexedPaper(
+                        row.pk,
+                        row.title,
+                        row.abstract,
+                        row.authors,
+                        row.categories,
+                        row.published,
+                        row.has_code,
+                    )
 
-        index.add(rows())
-        index.covers_sequence = sequence
-        index.save(self.keyword_path)
-        return changed
+            index.add(rows())
+            index.covers_sequence = sequence
+            index.save(self.keyword_path)
+            return changed
 
     # -- semantic -------------------------------------------------------------------------
 
     def semantic(self, *, required: bool) -> SemanticIndex | None:
         """The semantic index, or None (or ModelUnavailable when `required`) without the model."""
         if self._semantic is None and self.semantic_unavailable is None:
-            if self.embedding_model == NO_EMBEDDINGS:
-                self.semantic_unavailable = ModelUnavailable(
-                    f"semantic search is switched off (embedding model {NO_EMBEDDINGS!r})"
-                )
-                if required:
-                    raise self.semantic_unavailable
-                return None
-            try:
-                self._semantic = SemanticIndex(
-                    self.store, self.index_dir, self.embedding_model, self.precision
-                )
-            except ModelUnavailable as error:
-                self.semantic_unavailable = error
+            with self._semantic_lock:
+                self._open_semantic()
         if self._semantic is None and required:
             assert self.semantic_unavailable is not None
             raise self.semantic_unavailable
         return self._semantic
+
+    def _open_semantic(self) -> None:
+        if self._semantic is not None or self.semantic_unavailable is not None:
+            return  # another thread opened it meanwhile
+        if self.embedding_model == NO_EMBEDDINGS:
+            self.semantic_unavailable = ModelUnavailable(
+                f"semantic search is switched off (embedding model {NO_EMBEDDINGS!r})"
+            )
+            return
+        from papersift.search.semantic import SemanticIndex  # the model's runtime: only now
+
+        try:
+            self._semantic = SemanticIndex(
+                self.store, self.index_dir, self.embedding_model, self.precision, window=self.embed_window
+            )
+        except ModelUnavailable as error:
+            self.semantic_unavailable = error
 
     def embed(
         self,
@@ -143,10 +193,11 @@ class Indexes:
             semantic = self.semantic(required=True)
             assert semantic is not None
             self.store.delete_embeddings(semantic.key)
-        for path in [*self.index_dir.glob("*.npz"), *self.index_dir.glob("*.usearch")]:
-            path.unlink()
-        self._keyword = None
-        self._semantic = None
+        with self._keyword_lock.exclusive(), self._semantic_lock:
+            for path in [*self.index_dir.glob("*.npz"), *self.index_dir.glob("*.usearch")]:
+                path.unlink()
+            self._keyword = None
+            self._semantic = None
 
     def coverage(self) -> tuple[str | None, int]:
         """The embedding model's key and how many papers it has embedded (None, 0 without it)."""

@@ -26,14 +26,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from papersift.atomic import atomic_write
 from papersift.search.query import Query, phrase_terms
 from papersift.search.tokens import fold, term_counts, words
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 FORMAT_VERSION = 3  # 3: the "has code" flag term
 AUTHOR_PREFIX = "@"
@@ -80,6 +83,19 @@ IntArray = npt.NDArray[np.int64]
 PhraseCheck = Callable[[list[int], list[list[str]]], list[bool]]
 
 
+class Postings(NamedTuple):
+    """A CSR matrix's arrays (terms x rows): a term's rows are indices[indptr[t]:indptr[t + 1]]."""
+
+    indptr: npt.NDArray[Any]
+    indices: npt.NDArray[Any]
+    data: FloatArray
+    columns: int  # rows of the index (papers) when these arrays were made
+
+    @classmethod
+    def empty(cls) -> Postings:
+        return cls(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0)
+
+
 class KeywordIndex:
     """BM25F over papers; see the module docstring."""
 
@@ -93,9 +109,12 @@ class KeywordIndex:
         self._doc_length: FloatArray = np.zeros(0, dtype=np.float32)
         self._published: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self._live: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
-        # term x row weighted frequencies (CSR: a term's postings are contiguous and sorted).
-        self._frequencies = sparse.csr_matrix((0, 0), dtype=np.float32)
-        self._impacts: sparse.csr_matrix | None = None
+        # term x row weighted frequencies (CSR: a term's postings are contiguous and sorted). A
+        # loaded index is queried from the plain arrays; SciPy's matrix is built only to change
+        # the index (importing SciPy costs a CLI search a third of a second).
+        self._postings_arrays: Postings | None = Postings.empty()
+        self._matrix: Any = None  # scipy.sparse.csr_matrix, when built
+        self._norm: FloatArray | None = None  # BM25's length normalisation per row
         self._document_frequency: IntArray = np.zeros(0, dtype=np.int64)
 
     # -- building -------------------------------------------------------------------------
@@ -175,6 +194,8 @@ class KeywordIndex:
         if replaced:
             keep_new = ~np.isin(new_rows, replaced)
             new_data, new_terms, new_rows = new_data[keep_new], new_terms[keep_new], new_rows[keep_new]
+        from scipy import sparse
+
         if self._frequencies.nnz:
             old = self._frequencies.tocoo()
             keep = ~np.isin(old.col, replaced) if replaced else slice(None)
@@ -187,7 +208,6 @@ class KeywordIndex:
         )
         frequencies.sort_indices()
         self._frequencies = frequencies
-        self._impacts = None
         if replaced and len(replaced) > rows // 4:
             self.compact()
 
@@ -203,23 +223,52 @@ class KeywordIndex:
         self._published = self._published[keep_rows]
         self._live = self._live[keep_rows]
         self._row_of_pk = {int(pk): row for row, pk in enumerate(self._pks)}
-        self._impacts = None
 
-    def _ensure_impacts(self) -> sparse.csr_matrix:
-        """Precompute BM25 impacts: tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))."""
-        if self._impacts is None:
-            frequencies = self._frequencies
+    @property
+    def _frequencies(self) -> sparse.csr_matrix:
+        """The postings as a SciPy matrix, for changing the index (built on first need)."""
+        if self._matrix is None:
+            from scipy import sparse
+
+            arrays = self._postings_arrays or Postings.empty()
+            self._matrix = sparse.csr_matrix(
+                (arrays.data, arrays.indices, arrays.indptr), shape=(len(arrays.indptr) - 1, arrays.columns)
+            )
+        return self._matrix
+
+    @_frequencies.setter
+    def _frequencies(self, matrix: sparse.csr_matrix) -> None:
+        self._matrix, self._postings_arrays, self._norm = matrix, None, None
+
+    def _ensure_impacts(self) -> Postings:
+        """The postings, with BM25's per-row normalisation ready: a term's impacts,
+        tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)), are computed when a query asks for
+        the term (`_impacts`), not for all postings at once (0.17 s on the first query at 75k)."""
+        # Searches in several threads may get here at once (`Indexes.reading_keyword`): each
+        # field is assigned whole, the norm last, so a search that finds the norm finds the rest.
+        postings = self._postings_arrays
+        if postings is None:
+            matrix = self._matrix
+            postings = Postings(matrix.indptr, matrix.indices, matrix.data, matrix.shape[1])
+            self._postings_arrays = postings
+        if self._norm is None:
             live_lengths = self._doc_length[self._live]
             average = float(live_lengths.mean()) if len(live_lengths) else 1.0
             k1, b = self.settings.k1, self.settings.b
             norm = (k1 * (1 - b + b * self._doc_length / max(average, 1e-9))).astype(np.float32)
-            tf = frequencies.data
-            impacts = tf * (k1 + 1) / (tf + norm[frequencies.indices])
-            self._impacts = sparse.csr_matrix(
-                (impacts.astype(np.float32), frequencies.indices, frequencies.indptr), shape=frequencies.shape
-            )
-            self._document_frequency = np.diff(frequencies.indptr).astype(np.int64)
-        return self._impacts
+            self._document_frequency = np.diff(postings.indptr).astype(np.int64)
+            self._norm = norm
+        return postings
+
+    def _impacts(self, start: int, end: int) -> FloatArray:
+        postings = self._ensure_impacts()
+        assert self._norm is not None
+        tf = postings.data[start:end]
+        k1 = np.float32(self.settings.k1)
+        impacts: FloatArray = (tf * (k1 + 1) / (tf + self._norm[postings.indices[start:end]])).astype(
+            np.float32
+        )
+        return impacts
 
     # -- querying --------------------------------------------------------------------------
 
@@ -227,8 +276,11 @@ class KeywordIndex:
         term_id = self._vocabulary.get(term)
         if term_id is None:
             return np.zeros(0, dtype=np.int32)
-        impacts = self._ensure_impacts()
-        return impacts.indices[impacts.indptr[term_id] : impacts.indptr[term_id + 1]]  # type: ignore[no-any-return]
+        postings = self._ensure_impacts()
+        rows: npt.NDArray[np.int32] = postings.indices[
+            postings.indptr[term_id] : postings.indptr[term_id + 1]
+        ]
+        return rows
 
     def _idf(self, term_id: int, live: int) -> float:
         live = live or 1
@@ -388,9 +440,9 @@ class KeywordIndex:
         term_id = self._vocabulary.get(term)
         if term_id is None:
             return
-        impacts = self._ensure_impacts()
-        start, end = impacts.indptr[term_id], impacts.indptr[term_id + 1]
-        scores[impacts.indices[start:end]] += impacts.data[start:end] * np.float32(
+        postings = self._ensure_impacts()
+        start, end = int(postings.indptr[term_id]), int(postings.indptr[term_id + 1])
+        scores[postings.indices[start:end]] += self._impacts(start, end) * np.float32(
             self._idf(term_id, live) * weight
         )
 
@@ -457,10 +509,10 @@ class KeywordIndex:
                 index._published = saved["published"]
                 index._live = np.ones(len(index._pks), dtype=bool)
                 index._row_of_pk = {int(pk): row for row, pk in enumerate(index._pks)}
-                index._frequencies = sparse.csr_matrix(
-                    (saved["data"], saved["indices"], saved["indptr"]),
-                    shape=(len(index._terms), len(index._pks)),
+                index._postings_arrays = Postings(
+                    saved["indptr"], saved["indices"], saved["data"], len(index._pks)
                 )
+                index._matrix = None
                 index.covers_sequence = int(saved["covers_sequence"][0])
                 return index
         except (OSError, ValueError, KeyError, EOFError) as error:

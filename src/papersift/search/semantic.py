@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papersift.embed import Embedder, Precision, locate_model, paper_text
+from papersift.search.locking import SharedLock
 from papersift.search.vectors import Allowed, VectorIndex
 from papersift.store import Store
 
@@ -52,10 +55,21 @@ def model_key(model: str, precision: Precision) -> str:
     return model if precision == "fp32" else f"{model}@{precision}"
 
 
-@lru_cache(maxsize=4)
+# Held while an embedder is looked up or loaded: two threads asking for a model at once load it
+# once (a second and ~100 MB each time), not twice.
+_LOADING_EMBEDDER = threading.Lock()
+
+
 def shared_embedder(model: str, precision: Precision, threads: int | None = None) -> Embedder:
     """One embedder per model, precision and thread count per process: loading one takes about a
-    second. `threads` None: every core (for embedding papers in bulk)."""
+    second. `threads` None: every core (for embedding papers in bulk). Its `embed` may be called
+    from several threads at once (the tokenizer and ONNX Runtime's session allow it)."""
+    with _LOADING_EMBEDDER:
+        return _embedder(model, precision, threads)
+
+
+@lru_cache(maxsize=4)
+def _embedder(model: str, precision: Precision, threads: int | None) -> Embedder:
     return Embedder(model, precision=precision, threads=threads)
 
 
@@ -74,8 +88,17 @@ QUERY_CACHE_SIZE = 1024
 class SemanticIndex:
     """Embeddings of one model for one store, and the nearest-neighbour search over them."""
 
-    def __init__(self, store: Store, index_dir: Path, model: str, precision: Precision = "fp32") -> None:
+    def __init__(
+        self,
+        store: Store,
+        index_dir: Path,
+        model: str,
+        precision: Precision = "fp32",
+        *,
+        window: int = EMBED_WINDOW,
+    ) -> None:
         self.store = store
+        self.window = window  # papers embedded and committed per transaction
         self.model = model
         self.precision = precision
         self.key = model_key(model, precision)
@@ -84,6 +107,9 @@ class SemanticIndex:
         self.path = index_dir / f"vectors-{safe}.npz"
         self._vectors: VectorIndex | None = None
         self.searched_by_store = store.searches_vectors
+        # Searches read the vector index together; a catch-up (add, reorganise, save) changes it
+        # in place, alone.
+        self._lock = SharedLock()
 
     @property
     def embedder(self) -> Embedder:
@@ -130,11 +156,15 @@ class SemanticIndex:
         self, pending: list[tuple[int, bytes]], engine: RayEmbedding | None, on_progress: EmbedProgress | None
     ) -> None:
         done = 0
-        size = EMBED_WINDOW if engine is None else EMBED_WINDOW * RAY_WINDOWS
+        size = self.window if engine is None else self.window * RAY_WINDOWS
         for start in range(0, len(pending), size):
             window = pending[start : start + size]
             texts = self.store.texts_by_pk([pk for pk, _ in window])
-            present = [(pk, digest, paper_text(*texts[pk])) for pk, digest in window if pk in texts]
+            present = [
+                (pk, digest, paper_text(texts[pk].title, texts[pk].abstract))
+                for pk, digest in window
+                if pk in texts
+            ]
             if engine is None:
                 vectors = self.embedder.embed([text for _, _, text in present])
                 batches = iter([([pk for pk, _, _ in present], [d for _, d, _ in present], vectors)])
@@ -156,20 +186,28 @@ class SemanticIndex:
     # -- the vector index -----------------------------------------------------------------------
 
     def vectors(self) -> VectorIndex:
-        """The vector index, caught up with the store's embeddings."""
+        """The vector index, caught up with the store's embeddings (read it under `reading()`)."""
         sequence = self.store.embedding_sequence(self.key)
-        if self._vectors is None:
-            self._vectors = VectorIndex.open(self.path, self.dimension)
-            if self._vectors.covers_sequence > sequence:  # ahead of a store restored from a backup
-                self._vectors = VectorIndex(self.path, self.dimension)
         index = self._vectors
-        if index.covers_sequence < sequence or index.reorganisation_due:
-            for rows in self.store.iter_embeddings(self.key, written_after=index.covers_sequence):
-                index.add([pk for pk, _ in rows], self._matrix(vector for _, vector in rows))
-            index.covers_sequence = sequence
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            index.save()
-        return index
+        if index is not None and index.covers_sequence >= sequence and not index.reorganisation_due:
+            return index  # the common case, without waiting for the searches in flight
+        with self._lock.exclusive():
+            if self._vectors is None:
+                self._vectors = VectorIndex.open(self.path, self.dimension)
+                if self._vectors.covers_sequence > sequence:  # ahead of a store restored from a backup
+                    self._vectors = VectorIndex(self.path, self.dimension)
+            index = self._vectors
+            if index.covers_sequence < sequence or index.reorganisation_due:
+                for rows in self.store.iter_embeddings(self.key, written_after=index.covers_sequence):
+                    index.add([row.pk for row in rows], self._matrix(row.vector for row in rows))
+                index.covers_sequence = sequence
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                index.save()
+            return index
+
+    def reading(self) -> AbstractContextManager[None]:
+        """Hold while reading the vector index: no catch-up changes it meanwhile (not re-entrant)."""
+        return self._lock.shared()
 
     def _matrix(self, blobs: Iterable[bytes]) -> npt.NDArray[np.float32]:
         joined = b"".join(blobs)
@@ -198,8 +236,10 @@ class SemanticIndex:
                 )
             found = self.store.nearest(self.key, vector, k, pks)
             assert found is not None
-            return [pk for pk, _ in found], [score for _, score in found]
-        keys, scores = self.vectors().search(vector, k, allowed)
+            return [hit.pk for hit in found], [hit.score for hit in found]
+        index = self.vectors()
+        with self.reading():  # searches run side by side (numpy and usearch release the GIL)
+            keys, scores = index.search(vector, k, allowed)
         return keys.tolist(), scores.tolist()
 
     def catch_up(self) -> None:

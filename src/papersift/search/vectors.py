@@ -47,6 +47,7 @@ import math
 import os
 import secrets
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -225,6 +226,9 @@ class VectorIndex:
         self._graph: Graph | None = None
         self._graph_nonce = 0  # names the graph file that matches the graph; 0: not saved since changed
         self._graph_removed = 0  # keys removed from the graph since it was built
+        # usearch keeps the search effort on the graph, not the call: set and search together, so
+        # a concurrent search does not run with another's effort (the scoring after it is outside).
+        self._graph_search_lock = threading.Lock()
 
     # -- opening and saving ----------------------------------------------------------------
 
@@ -612,9 +616,10 @@ class VectorIndex:
             wanted = math.ceil(wanted * len(self) / allowed_count)
         wanted = min(wanted, len(self._graph))
         graph: Any = self._graph  # usearch 2.26's setter is untyped: mypy takes it for read-only
-        graph.expansion_search = max(effort or GRAPH_EXPANSION_SEARCH, wanted)
         if wanted:
-            found = self._graph.search(query, wanted, threads=1).keys.view(np.int64)
+            with self._graph_search_lock:
+                graph.expansion_search = max(effort or GRAPH_EXPANSION_SEARCH, wanted)
+                found = self._graph.search(query, wanted, threads=1).keys.view(np.int64)
         else:  # every graph row was removed since the graph was built
             found = np.zeros(0, dtype=np.int64)
         get = self._row_of_key.get

@@ -27,15 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import orjson
 from markupsafe import escape
 
-from papersift.records import Paper
+from papersift.records import FeedKind, Paper
 
-FeedKind = Literal["rss", "atom", "json"]
 CONTENT_TYPES: dict[FeedKind, str] = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",

@@ -10,78 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from papersift.store.rows import (
+    ClaimRow,
+    CollectionRow,
+    CommentRow,
+    EntryAdded,
+    EntryRow,
+    LogRow,
+    MailRow,
+    PendingRow,
+    PublicCollectionRow,
+    StaffRow,
+    SubmitterRow,
+)
 from papersift.store.values import as_day, as_text
 from papersift.store.values import now_text as _now
-
-
-@dataclass(frozen=True, slots=True)
-class EntryRow:
-    """A paper on a day's curated list."""
-
-    day: date
-    pk: int
-    status: str
-    pinned: bool
-    featured: bool
-    submitted_at: str
-    votes: int
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitterRow:
-    day: date
-    pk: int
-    user_id: int
-    name: str
-    submitted_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class PendingRow:
-    arxiv_id: str
-    day: date
-    user_id: int
-    submitted_at: str
-    attempts: int
-    last_error: str
-
-
-@dataclass(frozen=True, slots=True)
-class CommentRow:
-    id: int
-    pk: int
-    user_id: int
-    author: str
-    body: str
-    created_at: str
-    edited_at: str | None
-    removed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimRow:
-    user_id: int
-    name: str
-    email: str
-    pk: int
-    author: str
-    status: str
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class LogRow:
-    id: int
-    at: str
-    actor: str
-    action: str
-    target: str
-    detail: str
-
 
 _ENTRY_COLUMNS = (
     "e.day, e.pk, e.status, e.pinned, e.featured, e.submitted_at, "
@@ -107,20 +53,19 @@ class CurationStatements:
     def set_role(self, user_id: int, role: str) -> None:
         self._execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
 
-    def users_with_role(self, roles: Sequence[str]) -> list[tuple[int, str, str, str]]:
-        """(id, email, name, role) of the members with one of `roles`, by e-mail."""
+    def users_with_role(self, roles: Sequence[str]) -> list[StaffRow]:
+        """The members with one of `roles`, by e-mail."""
         marks = ", ".join("?" * len(roles))
-        return list(
-            self._execute(
-                f"SELECT id, email, name, role FROM users WHERE role IN ({marks}) ORDER BY lower(email)",
-                tuple(roles),
-            )
+        rows = self._execute(
+            f"SELECT id, email, name, role FROM users WHERE role IN ({marks}) ORDER BY lower(email)",
+            tuple(roles),
         )
+        return [StaffRow(user_id, email, name, role) for user_id, email, name, role in rows]
 
     # -- the curated daily list -------------------------------------------------------------
 
-    def add_entry(self, day: date, pk: int, user_id: int, status: str) -> tuple[bool, bool]:
-        """Put a paper on a day's list for a submitter: (the entry is new, the submitter is new).
+    def add_entry(self, day: date, pk: int, user_id: int, status: str) -> EntryAdded:
+        """Put a paper on a day's list for a submitter: whether the entry and the submitter are new.
         A second submitter of the same paper and day joins the existing entry."""
         with self.transaction():
             now = _now()
@@ -134,7 +79,7 @@ class CurationStatements:
                 "ON CONFLICT DO NOTHING",
                 (day.isoformat(), pk, user_id, now),
             ).rowcount
-            return bool(created > 0), bool(joined > 0)
+            return EntryAdded(created=bool(created > 0), joined=bool(joined > 0))
 
     def entries(
         self, day: date, statuses: Sequence[str], *, limit: int = 1000, offset: int = 0
@@ -359,28 +304,33 @@ class CurationStatements:
         with self.transaction():
             self._execute("UPDATE collections SET public = ? WHERE id = ?", (int(public), collection_id))
 
-    def collection_row(self, collection_id: int) -> tuple[int, str, bool, int, str] | None:
-        """(owner id, name, public, followers, owner's name) of a collection."""
+    def collection_row(self, collection_id: int) -> CollectionRow | None:
+        """A collection's owner, name, whether it is public, and its followers."""
         row = self._execute(
             "SELECT c.user_id, c.name, c.public, "
             "(SELECT count(*) FROM collection_follows f WHERE f.collection_id = c.id), u.name "
             "FROM collections c JOIN users u ON u.id = c.user_id WHERE c.id = ?",
             (collection_id,),
         ).fetchone()
-        return (int(row[0]), row[1], bool(row[2]), int(row[3]), row[4]) if row else None
+        if row is None:
+            return None
+        owner_id, name, public, followers, owner = row
+        return CollectionRow(int(owner_id), name, bool(public), int(followers), owner)
 
-    def public_collections(self, user_id: int | None = None) -> list[tuple[int, str, str, int]]:
-        """(id, name, owner's name, papers) of public collections (of one member), by name."""
+    def public_collections(self, user_id: int | None = None) -> list[PublicCollectionRow]:
+        """Public collections (of one member), by name."""
         where, parameters = ("AND c.user_id = ?", (user_id,)) if user_id is not None else ("", ())
-        return list(
-            self._execute(
-                "SELECT c.id, c.name, u.name, "
-                "(SELECT count(*) FROM saved_papers s WHERE s.collection_id = c.id) "
-                f"FROM collections c JOIN users u ON u.id = c.user_id WHERE c.public = 1 {where} "
-                "ORDER BY lower(c.name), c.id",
-                parameters,
-            )
+        rows = self._execute(
+            "SELECT c.id, c.name, u.name, "
+            "(SELECT count(*) FROM saved_papers s WHERE s.collection_id = c.id) "
+            f"FROM collections c JOIN users u ON u.id = c.user_id WHERE c.public = 1 {where} "
+            "ORDER BY lower(c.name), c.id",
+            parameters,
         )
+        return [
+            PublicCollectionRow(collection_id, name, owner, papers)
+            for collection_id, name, owner, papers in rows
+        ]
 
     def follow_collection(self, user_id: int, collection_id: int, follow: bool) -> None:
         with self.transaction():
@@ -488,11 +438,11 @@ class CurationStatements:
             "INSERT INTO outbox (user_id, created_at, message) VALUES (?, ?, ?)", (user_id, _now(), message)
         )
 
-    def unsent_mail(self, limit: int = 500) -> list[tuple[int, bytes]]:
+    def unsent_mail(self, limit: int = 500) -> list[MailRow]:
         rows = self._execute(
             "SELECT id, message FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?", (limit,)
         )
-        return [(int(mail_id), bytes(message)) for mail_id, message in rows]
+        return [MailRow(int(mail_id), bytes(message)) for mail_id, message in rows]
 
     def mark_mail_sent(self, mail_id: int) -> None:
         with self.transaction():

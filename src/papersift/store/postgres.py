@@ -7,6 +7,9 @@ transaction-level advisory lock around "find what is stored, then write" (so one
 imported twice at once is one paper); counters are bumped under their row's lock, so change
 sequences commit in order and the index caches beside each process miss nothing.
 
+Each thread has a connection of its own (opened on its first statement), with its own transaction
+and session settings: the web app calls the Library from a pool of threads.
+
 Needs `pip install 'papersift[postgres]'` (psycopg 3, pgvector) and a PostgreSQL >= 15 with the
 pgvector extension (`CREATE EXTENSION vector` is run by the first migration).
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +34,7 @@ from psycopg import sql
 
 from papersift.errors import StoreError
 from papersift.store.migrations import migration_scripts, split_sql
+from papersift.store.rows import Neighbour
 from papersift.store.sql import SQLStore
 
 __all__ = ["PostgresStore", "redacted"]
@@ -74,12 +79,59 @@ class PostgresStore(SQLStore):
         self.location = redacted(url)
         self._url = url
         self._integrity_error = psycopg.errors.IntegrityError
-        self._depth = 0
-        self._conn: psycopg.Connection[Any] = self._connect()
+        self._local = threading.local()  # this thread's connection, transaction depth, ef_search
+        # Every thread's connection, for close(); a lock because threads open theirs at once.
+        self._connections: dict[threading.Thread, psycopg.Connection[Any]] = {}
+        self._connections_lock = threading.Lock()
+        self._closed = False
+        self._local.conn = self._connect()
         self._migrate()
         self._prepare_connection()
+        self._remember(self._local.conn)
+        # Shared by the threads: each entry is written whole, and a race only counts or checks twice.
         self._indexed_models: set[str] = set()
         self._vector_counts: dict[str, tuple[int, float]] = {}
+
+    @property
+    def _conn(self) -> psycopg.Connection[Any]:
+        """This thread's connection (opened on its first use)."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise StoreError(f"{self.location} is closed")
+            conn = self._local.conn = self._connect()
+            self._prepare_connection()
+            self._remember(conn)
+        return conn
+
+    def _remember(self, conn: psycopg.Connection[Any]) -> None:
+        with self._connections_lock:
+            # Threads that ended left their connections: closed here, so a pool that replaces its
+            # threads does not pile them up (each is a server process).
+            for thread in [t for t in self._connections if not t.is_alive()]:
+                with contextlib.suppress(psycopg.Error):
+                    self._connections.pop(thread).close()
+            self._connections[threading.current_thread()] = conn
+
+    @property
+    def _depth(self) -> int:
+        """How deep this thread is in nested `transaction()` calls."""
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
+
+    @_depth.setter
+    def _depth(self, value: int) -> None:
+        self._local.depth = value
+
+    @property
+    def _ef_search(self) -> int:
+        """hnsw.ef_search of this thread's session."""
+        effort: int = getattr(self._local, "ef_search", HNSW_EF_SEARCH)
+        return effort
+
+    @_ef_search.setter
+    def _ef_search(self, value: int) -> None:
+        self._local.ef_search = value
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -106,12 +158,20 @@ class PostgresStore(SQLStore):
             return False
         with contextlib.suppress(psycopg.Error):
             self._conn.close()
-        self._conn = self._connect()
+        self._local.conn = self._connect()
         self._prepare_connection()
+        self._remember(self._local.conn)
         return True
 
     def close(self) -> None:
-        self._conn.close()
+        """Close every thread's connection."""
+        with self._connections_lock:
+            self._closed = True
+            for conn in self._connections.values():
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     # -- transactions and migrations ------------------------------------------------------
 
@@ -206,7 +266,7 @@ class PostgresStore(SQLStore):
 
     def nearest(
         self, model: str, vector: Any, k: int, allowed: Collection[int] | None = None
-    ) -> list[tuple[int, float]]:
+    ) -> list[Neighbour]:
         query = np.asarray(vector, dtype=np.float32)
         if allowed is not None and len(allowed) <= EXACT_FILTER_BELOW:
             return self._nearest_exact(model, query, k, allowed)
@@ -220,26 +280,26 @@ class PostgresStore(SQLStore):
             d=_distance(len(query)), w=_of_model(model)
         )
         rows = self._conn.execute(statement, (query, query, wanted)).fetchall()
-        found = [(int(pk), float(score)) for pk, score in rows]
+        found = [Neighbour(int(pk), float(score)) for pk, score in rows]
         if allowed is not None:  # probing a sorted key array: no set of 1M keys built per query
             permitted = np.sort(np.asarray(allowed))
-            keys = [pk for pk, _ in found]
+            keys = [item.pk for item in found]
             hit = permitted[np.minimum(np.searchsorted(permitted, keys), len(permitted) - 1)] == keys
             found = [item for item, keep in zip(found, hit, strict=True) if keep]
             if len(found) < k and len(rows) == wanted:  # the filter thinned too much: measure them all
                 return self._nearest_exact(model, query, k, allowed)
-        found.sort(key=lambda item: -item[1])  # the index's relaxed order is nearly sorted
+        found.sort(key=lambda item: -item.score)  # the index's relaxed order is nearly sorted
         return found[:k]
 
     def _nearest_exact(
         self, model: str, query: npt.NDArray[np.float32], k: int, allowed: Collection[int]
-    ) -> list[tuple[int, float]]:
+    ) -> list[Neighbour]:
         # "+ 0": not the indexed expression, so every allowed row is measured.
         statement = sql.SQL(
             "SELECT pk, 1 - ({d}) FROM embeddings WHERE {w} AND pk = ANY(%s) ORDER BY ({d}) + 0 LIMIT %s"
         ).format(d=_distance(len(query)), w=_of_model(model))
         rows = self._conn.execute(statement, (query, [int(pk) for pk in allowed], query, k)).fetchall()
-        return [(int(pk), float(score)) for pk, score in rows]
+        return [Neighbour(int(pk), float(score)) for pk, score in rows]
 
     def _vector_count(self, model: str) -> int:
         """How many vectors a model has, re-counted every few minutes (it sizes over-fetching and

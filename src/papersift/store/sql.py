@@ -16,13 +16,33 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from papersift.ids import title_key
-from papersift.records import CuratedResult, Paper, ReportedResult
+from papersift.records import CuratedResult, Paper, ReportedResult, title_key
 from papersift.store.curation import CurationStatements
+from papersift.store.rows import (
+    CollectionSummaryRow,
+    CuratedAdded,
+    CuratedRow,
+    DigestRow,
+    EmbeddingCandidateRow,
+    FeedRow,
+    FeedRows,
+    IndexRow,
+    NearDates,
+    Neighbour,
+    ResultRow,
+    SavedRow,
+    SpellingRow,
+    StoredPaper,
+    SubscriptionRow,
+    TextRow,
+    UnsentDigestRow,
+    UserRow,
+    VectorRow,
+)
 from papersift.store.values import as_day as _day
 from papersift.store.values import as_list as _loaded
 from papersift.store.values import as_text as _text
@@ -39,23 +59,6 @@ _HAS_CODE = (
     "(EXISTS (SELECT 1 FROM code_links AS c WHERE c.pk = p.pk AND c.kind = 'code') "
     "OR EXISTS (SELECT 1 FROM curated_code_links AS k WHERE k.arxiv_id = p.arxiv_id))"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    id: int
-    email: str
-    name: str
-    password_hash: str
-    created_at: str
-    role: str = "member"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPaper:
-    pk: int
-    paper: Paper
-    aliases: tuple[str, ...] = ()
 
 
 class SQLStore(CurationStatements):
@@ -103,7 +106,7 @@ class SQLStore(CurationStatements):
 
     def nearest(
         self, model: str, vector: Any, k: int, allowed: Collection[int] | None = None
-    ) -> list[tuple[int, float]] | None:
+    ) -> list[Neighbour] | None:
         """The k papers whose `model` vectors are nearest (cosine) to a unit vector, best first,
         among `allowed` pks if given; None when this backend leaves vector search to the index
         beside it (SQLite: papersift.search.vectors)."""
@@ -266,13 +269,13 @@ class SQLStore(CurationStatements):
                 )
         return found
 
-    def texts_by_pk(self, pks: Sequence[int]) -> dict[int, tuple[str, str]]:
-        result: dict[int, tuple[str, str]] = {}
+    def texts_by_pk(self, pks: Sequence[int]) -> dict[int, TextRow]:
+        result: dict[int, TextRow] = {}
         for chunk in _chunks(list(pks)):
             rows = self._execute(
                 f"SELECT pk, title, abstract FROM papers WHERE pk IN ({', '.join('?' * len(chunk))})", chunk
             )
-            result.update((row[0], (row[1], row[2])) for row in rows)
+            result.update((pk, TextRow(title, abstract)) for pk, title, abstract in rows)
         return result
 
     def iter_papers(self, *, changed_after: int = 0, batch: int = 2000) -> Iterator[StoredPaper]:
@@ -290,11 +293,8 @@ class SQLStore(CurationStatements):
                 yield StoredPaper(pk, paper)
             last = rows[-1][0]
 
-    def iter_index_rows(
-        self, *, changed_after: int = 0, batch: int = 5000
-    ) -> Iterator[tuple[int, str, str, list[str], list[str], date | None, bool]]:
-        """(pk, title, abstract, authors, categories, published, has code) of papers changed after a
-        sequence.
+    def iter_index_rows(self, *, changed_after: int = 0, batch: int = 5000) -> Iterator[IndexRow]:
+        """The papers changed after a sequence, as the keyword index reads them.
 
         What the keyword index needs, without building whole `Paper`s (the index reads every
         paper after a big import).
@@ -309,7 +309,7 @@ class SQLStore(CurationStatements):
             if not rows:
                 return
             for pk, title, abstract, authors, categories, published, has_code in rows:
-                yield (
+                yield IndexRow(
                     pk,
                     title,
                     abstract,
@@ -374,8 +374,8 @@ class SQLStore(CurationStatements):
 
     def iter_embedding_candidates(
         self, model: str, *, changed_after: int = 0, batch: int = 5000
-    ) -> Iterator[tuple[int, str, str, bytes | None]]:
-        """(pk, title, abstract, hash of the embedded text or None) of papers changed after a sequence."""
+    ) -> Iterator[EmbeddingCandidateRow]:
+        """The papers changed after a sequence, with the hash of their embedded text (None: none)."""
         last = 0
         while True:
             rows = self._execute(
@@ -386,7 +386,8 @@ class SQLStore(CurationStatements):
             ).fetchall()
             if not rows:
                 return
-            yield from rows
+            for pk, title, abstract, stored_hash in rows:
+                yield EmbeddingCandidateRow(pk, title, abstract, stored_hash)
             last = rows[-1][0]
 
     def save_embeddings(self, model: str, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
@@ -407,8 +408,8 @@ class SQLStore(CurationStatements):
 
     def iter_embeddings(
         self, model: str, *, written_after: int = 0, batch: int = 20_000
-    ) -> Iterator[list[tuple[int, bytes]]]:
-        """Batches of (pk, vector bytes) of `model` written after an embedding sequence, in pk order."""
+    ) -> Iterator[list[VectorRow]]:
+        """Batches of `model`'s vectors written after an embedding sequence, in pk order."""
         last = 0
         while True:
             rows = self._execute(
@@ -418,7 +419,7 @@ class SQLStore(CurationStatements):
             ).fetchall()
             if not rows:
                 return
-            yield [(pk, self._vector_bytes(vector)) for pk, vector in rows]
+            yield [VectorRow(pk, self._vector_bytes(vector)) for pk, vector in rows]
             last = rows[-1][0]
 
     def embeddings_by_pk(self, model: str, pks: Sequence[int]) -> dict[int, bytes]:
@@ -548,9 +549,9 @@ class SQLStore(CurationStatements):
 
     def published_between(
         self, first: date, last: date, *, by_votes: bool, limit: int, offset: int, has_code: bool = False
-    ) -> tuple[list[tuple[int, int, date | None]], int]:
-        """(pk, upvotes, published) of papers published in [first, last] (with a code link, if
-        `has_code`), and how many there are.
+    ) -> FeedRows:
+        """A page of the papers published in [first, last] (with a code link, if `has_code`), and
+        how many there are.
 
         Ordered by upvotes then date (`by_votes`) or by date, newest first; ties by pk, newest first.
         """
@@ -564,11 +565,9 @@ class SQLStore(CurationStatements):
             f"FROM papers AS p WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             (*span, limit, offset),
         ).fetchall()
-        return [(pk, votes, _day(day)) for pk, votes, day in rows], int(total)
+        return FeedRows([FeedRow(pk, votes, _day(day)) for pk, votes, day in rows], int(total))
 
-    def published_near(
-        self, first: date, last: date, *, has_code: bool = False
-    ) -> tuple[date | None, date | None]:
+    def published_near(self, first: date, last: date, *, has_code: bool = False) -> NearDates:
         """The nearest publication dates before `first` and after `last` (None where there is none),
         of papers with a code link if `has_code`."""
         also = f" AND {_HAS_CODE}" if has_code else ""
@@ -580,18 +579,18 @@ class SQLStore(CurationStatements):
             f"SELECT published FROM papers AS p WHERE published > ?{also} ORDER BY published LIMIT 1",
             (last.isoformat(),),
         ).fetchone()
-        return (
+        return NearDates(
             _day(before[0]) if before else None,
             _day(after[0]) if after else None,
         )
 
-    def voted_papers(self) -> list[tuple[int, int, date | None]]:
-        """(pk, upvotes, published) of every paper with at least one upvote."""
+    def voted_papers(self) -> list[FeedRow]:
+        """Every paper with at least one upvote."""
         rows = self._execute(
             "SELECT v.pk, count(*), p.published FROM votes AS v JOIN papers AS p ON p.pk = v.pk "
             "GROUP BY v.pk, p.published"
         ).fetchall()
-        return [(pk, votes, _day(day)) for pk, votes, day in rows]
+        return [FeedRow(pk, votes, _day(day)) for pk, votes, day in rows]
 
     def newest_unvoted(self, limit: int, offset: int) -> list[int]:
         """Papers nobody upvoted, newest first."""
@@ -649,15 +648,14 @@ class SQLStore(CurationStatements):
         ).fetchone()
         return int(row[0]) if row else None
 
-    def collections_of(self, user_id: int) -> list[tuple[int, str, int]]:
-        """(id, name, papers) of a member's collections, by name."""
-        return list(
-            self._execute(
-                "SELECT c.id, c.name, count(s.pk) FROM collections c LEFT JOIN saved_papers s "
-                "ON s.collection_id = c.id WHERE c.user_id = ? GROUP BY c.id ORDER BY lower(c.name)",
-                (user_id,),
-            )
+    def collections_of(self, user_id: int) -> list[CollectionSummaryRow]:
+        """A member's collections, by name."""
+        rows = self._execute(
+            "SELECT c.id, c.name, count(s.pk) FROM collections c LEFT JOIN saved_papers s "
+            "ON s.collection_id = c.id WHERE c.user_id = ? GROUP BY c.id ORDER BY lower(c.name)",
+            (user_id,),
         )
+        return [CollectionSummaryRow(collection_id, name, papers) for collection_id, name, papers in rows]
 
     def delete_collection(self, collection_id: int) -> None:
         with self.transaction():
@@ -682,14 +680,14 @@ class SQLStore(CurationStatements):
             )
             return bool(cursor.rowcount > 0)
 
-    def saved_in(self, collection_id: int) -> list[tuple[int, str, str]]:
-        """(pk, note, saved_at) of a collection's papers, most recently saved first."""
+    def saved_in(self, collection_id: int) -> list[SavedRow]:
+        """A collection's papers, most recently saved first."""
         rows = self._execute(
             "SELECT pk, note, saved_at FROM saved_papers WHERE collection_id = ? "
             "ORDER BY saved_at DESC, pk DESC",
             (collection_id,),
         )
-        return [(pk, note, _text(saved_at) or "") for pk, note, saved_at in rows]
+        return [SavedRow(pk, note, _text(saved_at) or "") for pk, note, saved_at in rows]
 
     def saved_by(self, user_id: int, pks: Sequence[int] | None = None) -> dict[int, list[str]]:
         """pk -> names of the member's collections holding it (of `pks`, or of every saved paper)."""
@@ -749,8 +747,8 @@ class SQLStore(CurationStatements):
 
     def subscriptions(
         self, *, user_id: int | None = None, frequency: str | None = None
-    ) -> list[tuple[int, int, str, str, str, str, int]]:
-        """(id, user_id, kind, value, mode, frequency, max_papers), by member then id."""
+    ) -> list[SubscriptionRow]:
+        """Subscriptions (of a member, of a frequency), by member then id."""
         clauses: list[str] = []
         values: list[int | str] = []
         if user_id is not None:
@@ -760,13 +758,15 @@ class SQLStore(CurationStatements):
             clauses.append("frequency = ?")
             values.append(frequency)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return list(
-            self._execute(
-                "SELECT id, user_id, kind, value, mode, frequency, max_papers FROM subscriptions "
-                f"{where} ORDER BY user_id, id",
-                values,
-            )
+        rows = self._execute(
+            "SELECT id, user_id, kind, value, mode, frequency, max_papers FROM subscriptions "
+            f"{where} ORDER BY user_id, id",
+            values,
         )
+        return [
+            SubscriptionRow(sid, user, kind, value, mode, frequency, max_papers)
+            for sid, user, kind, value, mode, frequency, max_papers in rows
+        ]
 
     def last_digest_through(self, user_id: int, frequency: str) -> str | None:
         row = self._execute(
@@ -800,14 +800,14 @@ class SQLStore(CurationStatements):
         ).fetchone()
         return row[0] if row else None
 
-    def unsent_digests(self) -> list[tuple[int, str, str, str, bytes]]:
-        """(user_id, frequency, period, message_id, message) decided but not known to be sent."""
+    def unsent_digests(self) -> list[UnsentDigestRow]:
+        """The digests decided but not known to be sent."""
         rows = self._execute(
             "SELECT user_id, frequency, period, message_id, message FROM digests "
             "WHERE status = 'sending' ORDER BY decided_at, user_id"
         )
         return [
-            (user, frequency, period, message_id, bytes(message))
+            UnsentDigestRow(user, frequency, period, message_id, bytes(message))
             for user, frequency, period, message_id, message in rows
         ]
 
@@ -828,15 +828,15 @@ class SQLStore(CurationStatements):
             )
             return int(cursor.rowcount)
 
-    def digests_of(self, user_id: int) -> list[tuple[str, str, str, str, str | None]]:
-        """(frequency, period, status, papers JSON, sent_at) of a member's digests, newest first."""
+    def digests_of(self, user_id: int) -> list[DigestRow]:
+        """A member's digests, newest first."""
         rows = self._execute(
             "SELECT frequency, period, status, papers, sent_at FROM digests WHERE user_id = ? "
             "ORDER BY decided_at DESC",
             (user_id,),
         )
         return [
-            (
+            DigestRow(
                 frequency,
                 period,
                 status,
@@ -856,33 +856,38 @@ class SQLStore(CurationStatements):
         with self.transaction():
             self._set_meta(key, value)
 
-    def result_spellings(self) -> list[tuple[str, str, int, int]]:
-        """(dataset, metric, extracted rows, curated rows) for each pair as written, extracted or curated."""
+    def result_spellings(self) -> list[SpellingRow]:
+        """Each (dataset, metric) pair as written, extracted or curated, with its counts of rows."""
         counts: dict[tuple[str, str], list[int]] = {}
         for column, table in ((0, "reported_results"), (1, "curated_results")):
             for dataset, metric, count in self._execute(
                 f"SELECT dataset, metric, count(*) FROM {table} GROUP BY dataset, metric"
             ):
                 counts.setdefault((dataset, metric), [0, 0])[column] = count
-        return [(dataset, metric, n[0], n[1]) for (dataset, metric), n in counts.items()]
+        return [
+            SpellingRow(dataset, metric, extracted, curated)
+            for (dataset, metric), (extracted, curated) in counts.items()
+        ]
 
-    def extracted_results(
-        self, pairs: Sequence[tuple[str, str]]
-    ) -> list[tuple[int, str, str, float, str, str | None]]:
-        """(pk, dataset, metric, value, evidence, model) of extracted results of these (dataset, metric)."""
-        found: list[tuple[int, str, str, float, str, str | None]] = []
+    def extracted_results(self, pairs: Sequence[tuple[str, str]]) -> list[ResultRow]:
+        """The extracted results of these (dataset, metric)."""
+        found: list[ResultRow] = []
         for chunk in _chunks(list(pairs), _MAX_VARIABLES // 2):
             marks = ", ".join("(?, ?)" for _ in chunk)
-            found += self._execute(
+            rows = self._execute(
                 "SELECT pk, dataset, metric, value, evidence, model FROM reported_results "
                 f"WHERE (dataset, metric) IN (VALUES {marks})",
                 [value for pair in chunk for value in pair],
-            ).fetchall()
+            )
+            found += [
+                ResultRow(pk, dataset, metric, value, evidence, model)
+                for pk, dataset, metric, value, evidence, model in rows
+            ]
         return found
 
-    def curated_results(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[int | None, CuratedResult]]:
+    def curated_results(self, pairs: Sequence[tuple[str, str]]) -> list[CuratedRow]:
         """Curated results of these (dataset, metric) as written, each with its paper's pk if known."""
-        found: list[tuple[int | None, CuratedResult]] = []
+        found: list[CuratedRow] = []
         for chunk in _chunks(list(pairs), _MAX_VARIABLES // 2):
             marks = ", ".join("(?, ?)" for _ in chunk)
             rows = self._execute(
@@ -892,12 +897,12 @@ class SQLStore(CurationStatements):
                 f"WHERE (c.dataset, c.metric) IN (VALUES {marks})",
                 [value for pair in chunk for value in pair],
             )
-            found += [(row[0], CuratedResult(*row[1:])) for row in rows]
+            found += [CuratedRow(row[0], CuratedResult(*row[1:])) for row in rows]
         return found
 
     def save_curated(
         self, code_links: Sequence[tuple[str, str, bool]], results: Sequence[CuratedResult]
-    ) -> tuple[int, int]:
+    ) -> CuratedAdded:
         """Add curated (arxiv_id, url, official) links and results (a row again replaces its value);
         the papers they name are marked changed, so that the "has code" filter sees them. Returns
         the rows new to the store."""
@@ -942,9 +947,9 @@ class SQLStore(CurationStatements):
                         f"UPDATE papers SET changed = ? WHERE arxiv_id IN ({', '.join('?' * len(chunk))})",
                         (sequence, *chunk),
                     )
-            return (
-                self._count("curated_code_links") - links_before,
-                self._count("curated_results") - results_before,
+            return CuratedAdded(
+                links=self._count("curated_code_links") - links_before,
+                results=self._count("curated_results") - results_before,
             )
 
     def curated_code_links(self, arxiv_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -4,11 +4,16 @@ Writes go through `transaction()` (BEGIN IMMEDIATE, so a writer waits for anothe
 failing half-way); a killed process leaves the last committed transaction, never half a batch.
 Nested `transaction()` calls join the outer one, which is how `--strict` ingests a whole file
 or nothing. The statements themselves are shared with PostgreSQL (`papersift.store.sql`).
+
+Each thread has a connection of its own (opened on its first statement) and its own transaction:
+the web app calls the Library from a pool of threads, and a connection shared by them would run one
+thread's reads inside another's transaction. WAL lets their reads run beside one writer.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +21,8 @@ from typing import Any
 
 from papersift.errors import StoreError
 from papersift.store.migrations import migration_scripts, split_sql
-from papersift.store.sql import SQLStore, StoredPaper, UserRow
+from papersift.store.rows import StoredPaper, UserRow
+from papersift.store.sql import SQLStore
 
 __all__ = ["SQLiteStore", "StoredPaper", "UserRow"]
 
@@ -30,19 +36,61 @@ class SQLiteStore(SQLStore):
         if path.exists() and path.is_dir():
             raise StoreError(f"{path} is a directory, not a papersift database")
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"{path} is not a papersift database ({error})") from None
-        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after a crash
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA busy_timeout = 30000")
-        self._depth = 0
+        self._local = threading.local()  # this thread's connection and transaction depth
+        # Every thread's connection, for close(); a lock because threads open theirs at once.
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
+        self._connections_lock = threading.Lock()
+        self._closed = False
         self._migrate()
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (opened on its first use)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._open()
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"{self.path} is closed")
+        # check_same_thread off only so that close() may close other threads' connections.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout = 30000")
+        try:
+            db.execute("PRAGMA journal_mode = WAL")  # the file's already, after the first connection
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise StoreError(f"{self.path} is not a papersift database ({error})") from None
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after a crash
+        db.execute("PRAGMA foreign_keys = ON")
+        with self._connections_lock:
+            # Threads that ended left their connections: closed here, so a pool that replaces its
+            # threads does not pile them up.
+            for thread in [t for t in self._connections if not t.is_alive()]:
+                self._connections.pop(thread).close()
+            self._connections[threading.current_thread()] = db
+        self._local.db, self._local.depth = db, 0
+        return db
+
+    @property
+    def _depth(self) -> int:
+        """How deep this thread is in nested `transaction()` calls."""
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
+
+    @_depth.setter
+    def _depth(self, value: int) -> None:
+        self._local.depth = value
+
     def close(self) -> None:
-        self._db.close()
+        """Close every thread's connection."""
+        with self._connections_lock:
+            self._closed = True
+            for db in self._connections.values():
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     # -- transactions and migrations ------------------------------------------------------
 

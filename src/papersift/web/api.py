@@ -29,8 +29,7 @@ Errors are JSON on every route here, whatever the app renders for its pages: the
 `{"error": message, "detail": ...}` with a 4xx status (`error` is what Hugging Face clients
 show, `detail` what FastAPI clients read).
 
-Handlers are `async def` and call the Library directly: it is not thread-safe, and the event
-loop serialises its use (see `security`).
+Handlers are plain `def`, run in FastAPI's thread pool (see `security`).
 """
 
 from __future__ import annotations
@@ -50,7 +49,6 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from papersift.errors import ModelUnavailable, PaperNotFound, PapersiftError
-from papersift.leaderboards import board_json, matching
 from papersift.library import SearchMode
 from papersift.records import DailyEntry, Paper, Period, User
 from papersift.web.api_hf import (
@@ -64,6 +62,7 @@ from papersift.web.api_hf import (
     hf_paper,
     paper_markdown,
 )
+from papersift.web.params import SearchForm
 from papersift.web.render import repository_link
 from papersift.web.security import get_library, require_user, verify_csrf
 
@@ -132,9 +131,8 @@ HF_TAG = "Hugging Face Papers API"
 OWN_TAG = "papersift"
 
 
-async def signed_in(request: Request) -> User:
-    """`require_user`, on the event loop: as a plain `def` dependency FastAPI would run it in a
-    worker thread, beside other requests using the Library."""
+def signed_in(request: Request) -> User:
+    """`require_user` as a dependency (run in the thread pool, like the handlers)."""
     return require_user(request)
 
 
@@ -295,7 +293,7 @@ PaperId = Annotated[str, Path(description="A paper id; versioned arXiv ids and a
 
 
 @router.get("/api/search", tags=[OWN_TAG], response_model=SearchOut)
-async def search(
+def search(
     request: Request,
     q: Annotated[str, Query(max_length=MAX_QUERY, description="Query (syntax: papersift.search.query)")] = "",
     mode: SearchMode = "hybrid",
@@ -308,25 +306,16 @@ async def search(
     has_code: Annotated[bool, Query(description="Only papers with a code repository")] = False,
 ) -> SearchOut:
     """Search papers: hybrid (keyword and meaning) by default; filters apply in every mode."""
-    if date_from and date_to and date_from > date_to:
-        raise HTTPException(400, f"from ({date_from}) is after to ({date_to})")
+    form = SearchForm(
+        q, mode, author or "", category or "", date_from, date_to, has_code, limit, offset
+    ).require_dates_in_order()
     library = get_library(request)
     try:
-        results = library.search(
-            q,
-            mode,
-            limit,
-            offset,
-            author=author,
-            category=category,
-            date_from=date_from,
-            date_to=date_to,
-            has_code=has_code,
-        )
+        results = form.search(library)
     except ModelUnavailable as unavailable:
         # A choice of the request that this server cannot honour: the client's to change.
         raise HTTPException(400, f"{unavailable.reason}; use mode=keyword") from unavailable
-    counts = library.upvote_counts([hit.id for hit in results])
+    cards = library.cards(hit.paper for hit in results)
     return SearchOut(
         query=q,
         mode=results.mode,
@@ -339,15 +328,15 @@ async def search(
                 score=hit.score,
                 snippet=hit.snippet,
                 highlights=list(hit.highlights),
-                paper=paper_out(hit.paper, counts.get(hit.id, 0)),
+                paper=paper_out(hit.paper, card.upvotes),
             )
-            for hit in results
+            for hit, card in zip(results, cards, strict=True)
         ],
     )
 
 
 @router.get("/api/trending", tags=[OWN_TAG], response_model=TrendingOut)
-async def trending(request: Request, limit: Limit = 50, offset: Offset = 0) -> TrendingOut:
+def trending(request: Request, limit: Limit = 50, offset: Offset = 0) -> TrendingOut:
     """Papers by upvotes decayed by age; then, when too few are upvoted, the newest others."""
     items = get_library(request).trending(limit, offset)
     return TrendingOut(
@@ -356,7 +345,7 @@ async def trending(request: Request, limit: Limit = 50, offset: Offset = 0) -> T
 
 
 @router.get("/api/leaderboards", tags=[OWN_TAG], response_model=BoardsOut)
-async def leaderboards(
+def leaderboards(
     request: Request,
     q: Annotated[
         str, Query(max_length=MAX_NAME, description="Only boards whose dataset or metric holds this")
@@ -365,7 +354,7 @@ async def leaderboards(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> BoardsOut:
     """Every leaderboard (canonical dataset and metric), most results first."""
-    boards = matching(get_library(request).leaderboards(), q)
+    boards = get_library(request).find_leaderboards(q)
     return BoardsOut(
         total=len(boards),
         offset=offset,
@@ -383,7 +372,7 @@ async def leaderboards(
     response_model=LeaderboardOut,
     responses={404: {"model": HfError, "description": "Nothing reports results on this dataset (or metric)"}},
 )
-async def leaderboard(
+def leaderboard(
     request: Request,
     dataset: Annotated[str, Path(description="A dataset, any spelling the alias table knows")],
     metric: Annotated[
@@ -397,7 +386,7 @@ async def leaderboard(
     if len(dataset) > MAX_NAME:
         raise HTTPException(400, f"dataset is too long (at most {MAX_NAME} characters)")
     board = get_library(request).leaderboard(dataset.strip(), (metric or "").strip() or None, limit=limit)
-    return LeaderboardOut.model_validate(board_json(board))
+    return LeaderboardOut.model_validate(board.as_json())
 
 
 @router.get(
@@ -406,7 +395,7 @@ async def leaderboard(
     response_model=SimilarOut,
     responses={503: {"model": HfError, "description": "Semantic search is unavailable on this server"}},
 )
-async def similar(request: Request, paper_id: PaperId, limit: Limit = 10) -> SimilarOut:
+def similar(request: Request, paper_id: PaperId, limit: Limit = 10) -> SimilarOut:
     """The papers nearest in meaning to one paper (duplicates of it left out)."""
     library = get_library(request)
     paper = library.paper(paper_id)  # an unknown id is a 404 even where similar papers are off
@@ -416,12 +405,12 @@ async def similar(request: Request, paper_id: PaperId, limit: Limit = 10) -> Sim
         raise
     except PapersiftError as error:  # no model, or this paper not embedded yet: the server's state
         raise HTTPException(503, error.reason) from error
-    counts = library.upvote_counts([hit.id for hit in hits])
+    cards = library.cards(hit.paper for hit in hits)
     return SimilarOut(
         id=paper.id,
         hits=[
-            SimilarHitOut(id=hit.id, score=hit.score, paper=paper_out(hit.paper, counts.get(hit.id, 0)))
-            for hit in hits
+            SimilarHitOut(id=hit.id, score=hit.score, paper=paper_out(hit.paper, card.upvotes))
+            for hit, card in zip(hits, cards, strict=True)
         ],
     )
 
@@ -439,7 +428,7 @@ UPVOTE_ERRORS: dict[int | str, dict[str, object]] = {
     dependencies=[Depends(verify_csrf)],
     responses=UPVOTE_ERRORS,
 )
-async def upvote(request: Request, paper_id: PaperId, user: Annotated[User, Depends(signed_in)]) -> UpvoteOut:
+def upvote(request: Request, paper_id: PaperId, user: Annotated[User, Depends(signed_in)]) -> UpvoteOut:
     """Upvote a paper (once per user: upvoting again changes nothing)."""
     return _vote(request, paper_id, user, voted=True)
 
@@ -451,7 +440,7 @@ async def upvote(request: Request, paper_id: PaperId, user: Annotated[User, Depe
     dependencies=[Depends(verify_csrf)],
     responses=UPVOTE_ERRORS,
 )
-async def withdraw_upvote(
+def withdraw_upvote(
     request: Request, paper_id: PaperId, user: Annotated[User, Depends(signed_in)]
 ) -> UpvoteOut:
     """Withdraw the signed-in user's upvote (harmless when there is none)."""
@@ -474,7 +463,7 @@ def _vote(request: Request, paper_id: str, user: User, *, voted: bool) -> Upvote
     response_model=list[HfDailyPaper],
     response_model_exclude_none=True,
 )
-async def hf_search(
+def hf_search(
     request: Request,
     q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
     limit: Limit = 50,
@@ -483,10 +472,9 @@ async def hf_search(
     """`HfApi.list_papers(query=...)`: papers matching a query (hybrid search), best first."""
     library = get_library(request)
     results = library.search(q, limit=limit, has_code=has_code)
-    ids = [hit.id for hit in results]
-    counts, comments = library.upvote_counts(ids), library.curation.comment_counts(ids)
     return [
-        hf_daily_paper(hit.paper, counts.get(hit.id, 0), comments=comments.get(hit.id, 0)) for hit in results
+        hf_daily_paper(card.paper, card.upvotes, comments=card.comments)
+        for card in library.cards(hit.paper for hit in results)
     ]
 
 
@@ -496,7 +484,7 @@ async def hf_search(
     response_model=list[HfDailyPaper],
     response_model_exclude_none=True,
 )
-async def hf_daily_papers(
+def hf_daily_papers(
     request: Request,
     day: Annotated[str | None, Query(alias="date", max_length=40, description="YYYY-MM-DD")] = None,
     week: Annotated[str | None, Query(max_length=40, description="ISO week: YYYY-Www")] = None,
@@ -515,9 +503,16 @@ async def hf_daily_papers(
     by "papersift"; `trending` sorts by upvotes, `publishedAt` newest first.
     """
     first, period = _feed_period(day, week, month)
-    library = get_library(request)
-    if library.curation.has_lists():
-        entries = library.curation.listed(first, period, newest_first=sort == "publishedAt")
+    front = get_library(request).front_page(
+        first,
+        period=period,
+        sort="trending" if sort == "trending" else "date",
+        limit=limit,
+        offset=p * limit,
+        has_code=has_code,
+    )
+    if front.curated:
+        entries = front.entries
         if submitter is not None:
             wanted = submitter.casefold()
             entries = [
@@ -536,18 +531,10 @@ async def hf_daily_papers(
         ]
     if submitter is not None and submitter != IMPORTER_NAME:
         return []
-    feed = library.daily(
-        first,
-        period=period,
-        sort="trending" if sort == "trending" else "date",
-        limit=limit,
-        offset=p * limit,
-        has_code=has_code,
-    )
-    comments = library.curation.comment_counts([item.paper.id for item in feed.items])
+    assert front.feed is not None
     return [
-        hf_daily_paper(item.paper, item.upvotes, comments=comments.get(item.paper.id, 0))
-        for item in feed.items
+        hf_daily_paper(card.paper, card.upvotes, comments=card.comments)
+        for card in get_library(request).cards(item.paper for item in front.feed.items)
     ]
 
 
@@ -564,11 +551,11 @@ def _first_submitter(entry: DailyEntry) -> tuple[int, str, str]:
     response_model=HfPaper,
     response_model_exclude_none=True,
 )
-async def hf_paper_info(request: Request, paper_id: PaperId) -> HfPaper:
+def hf_paper_info(request: Request, paper_id: PaperId) -> HfPaper:
     """`HfApi.paper_info(id)`: one paper."""
     library = get_library(request)
-    paper = library.paper(paper_id)
-    return hf_paper(paper, library.upvote_counts([paper.id]).get(paper.id, 0))
+    (card,) = library.cards([library.paper(paper_id)])
+    return hf_paper(card.paper, card.upvotes)
 
 
 @router.get(
@@ -577,7 +564,7 @@ async def hf_paper_info(request: Request, paper_id: PaperId) -> HfPaper:
     response_class=Response,
     responses={200: {"content": {"text/markdown": {}}, "description": "The paper page as markdown"}},
 )
-async def hf_read_paper(request: Request, paper_id: PaperId) -> Response:
+def hf_read_paper(request: Request, paper_id: PaperId) -> Response:
     """`HfApi.read_paper(id)`: the paper page as markdown (title, authors, links, abstract)."""
     paper = get_library(request).paper(paper_id)
     return Response(

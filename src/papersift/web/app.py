@@ -20,11 +20,13 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,6 +54,12 @@ DOCS_POLICY = (
 )
 DOCS_PATHS = ("/docs", "/redoc")
 _STATUSES = {status.value for status in HTTPStatus}
+# Requests handled at once by one server process: its handlers are plain `def`, run in a pool of
+# this many threads (anyio's default is 40). A slow request (a pasted paragraph) holds one thread,
+# not the process. Fewer than 40: the work is CPU-bound, so threads beyond a few times the cores
+# add no throughput, only memory (a search's scratch arrays, a database connection per thread; on
+# PostgreSQL each is a server process, and 4 workers x 40 would pass its default 100 connections).
+REQUEST_THREADS = 8
 
 
 def create_app(library: Library, *, warm_up: bool = False, close_library: bool = False) -> FastAPI:
@@ -60,6 +68,7 @@ def create_app(library: Library, *, warm_up: bool = False, close_library: bool =
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         if warm_up:
             library.search("warm up", limit=1)
             # What is loaded now lives as long as the server: leaving it out of the collector's
@@ -136,6 +145,8 @@ def _sentence(reason: str) -> str:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    # The handlers await FastAPI's JSON handlers, so they are `async`; a page is rendered in the
+    # thread pool (it asks the Library who is signed in), never on the event loop.
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_json(request):
@@ -143,38 +154,39 @@ def _add_error_handlers(app: FastAPI) -> None:
         # Starlette's own errors carry only the status phrase ("Not Found"): say it better.
         phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else ""
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
-        return error_page(request, exc.status_code, detail, exc.headers)
+        return await run_in_threadpool(error_page, request, exc.status_code, detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if wants_json(request):
             return await request_validation_exception_handler(request, exc)
-        return error_page(request, 400)
+        return await run_in_threadpool(error_page, request, 400)
 
     @app.exception_handler(PaperNotFound)
     async def paper_not_found(request: Request, exc: PaperNotFound) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": exc.reason}, status_code=404)
-        return error_page(request, 404, "There is no paper with this id in the library.")
+        detail = "There is no paper with this id in the library."
+        return await run_in_threadpool(error_page, request, 404, detail)
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, exc: NotAllowed) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": exc.reason}, status_code=403)
-        return error_page(request, 403, _sentence(exc.reason))
+        return await run_in_threadpool(error_page, request, 403, _sentence(exc.reason))
 
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, exc: RateLimited) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
         if wants_json(request):
             return JSONResponse({"detail": exc.reason}, status_code=429, headers=headers)
-        return error_page(request, 429, _sentence(exc.reason), headers)
+        return await run_in_threadpool(error_page, request, 429, _sentence(exc.reason), headers)
 
     @app.exception_handler(PapersiftError)
     async def papersift_error(request: Request, exc: PapersiftError) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": exc.reason}, status_code=400)
-        return error_page(request, 400, exc.reason)
+        return await run_in_threadpool(error_page, request, 400, exc.reason)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -184,7 +196,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         else:
             if not hasattr(request.state, "user"):
                 request.state.user = None  # the session lookup may be what failed
-            response = error_page(request, 500)
+            response = await run_in_threadpool(error_page, request, 500)
         # This response leaves through Starlette's outermost middleware, around ours.
         _set_security_headers(request.url.path, response.headers)
         return response

@@ -17,88 +17,31 @@ collections and authorship claims.
     /subscriptions/comment-notifications   POST: e-mail me about comments on what I submitted
 
 Like `pages.py`: each route translates its parameters, asks the Library (`library.curation`),
-renders a template; forms are plain POSTs that redirect back. The paper page's route is in
-`pages.py`; its discussion comes from the template global `discussion(paper_id)`.
+renders a template; forms are plain POSTs that redirect back. The paper page's route, which
+shows the paper's discussion, is in `pages.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import pass_context
-from jinja2.runtime import Context
 
 from papersift.errors import CurationError, PaperNotFound
-from papersift.records import ACTIONS, ROLES, Claim, Comment, DailyEntry, Paper, User
-from papersift.sources.exports import export_lines
+from papersift.records import ACTIONS, ROLES, User
+from papersift.web import params
 from papersift.web.members import collection_path
-from papersift.web.pages import _day, _local_path, _page_number, _votes
-from papersift.web.render import comment_html, dom_id, paper_path
+from papersift.web.pages import _local_path, cards_of
+from papersift.web.render import dom_id, paper_path
 from papersift.web.security import current_user, get_library
-from papersift.web.templating import page, templates
+from papersift.web.templating import page
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 LOG_SIZE = 100
 MAX_REFERENCE = 300  # an arXiv URL with a version and ".pdf" is far shorter
-
-
-@dataclass(frozen=True)
-class Discussion:
-    """What the paper page shows of curation: the lists it is on, its comments, and for the
-    signed-in member their claim."""
-
-    entries: list[DailyEntry]
-    comments: list[Comment]
-    claimed: Claim | None
-
-
-@pass_context
-def discussion(context: Context, paper_id: str) -> Discussion:
-    request: Request = context["request"]
-    user: User | None = context.get("user")
-    curation = get_library(request).curation
-    claimed = curation.claim_of(user, paper_id) if user is not None else None
-    return Discussion(curation.entries_of(paper_id), curation.comments(paper_id), claimed)
-
-
-@pass_context
-def collection_visibility(context: Context, name: str) -> tuple[int, bool]:
-    """For the member's own collection page: (id, public) of the collection."""
-    return get_library(context["request"]).curation.visibility(context["user"], name)
-
-
-@pass_context
-def claimed_by(context: Context, author: str) -> list[tuple[str, list[Any]]]:
-    """For the author page: members confirmed as this author, with their papers."""
-    return get_library(context["request"]).curation.claimed_by(author)
-
-
-@pass_context
-def comment_notifications(context: Context) -> bool:
-    """For the subscriptions page: whether the member is e-mailed about comments."""
-    return get_library(context["request"]).curation.comment_notifications(context["user"])
-
-
-@pass_context
-def comment_counts(context: Context, papers: Iterable[Paper]) -> dict[str, int]:
-    """For listings: how many comments each paper has (one query for the list)."""
-    return get_library(context["request"]).curation.comment_counts([paper.id for paper in papers])
-
-
-templates.env.globals.update(
-    comment_counts=comment_counts,
-    comment_notifications=comment_notifications,
-    discussion=discussion,
-    collection_visibility=collection_visibility,
-    claimed_by=claimed_by,
-    comment_html=comment_html,
-)
 
 
 def _sign_in_first(back: str) -> Response:
@@ -109,14 +52,14 @@ def _sign_in_first(back: str) -> Response:
 
 
 @router.post("/daily/{day_text}/{paper_id:path}/moderate")
-async def moderate(
+def moderate(
     request: Request,
     day_text: str,
     paper_id: str,
     action: str = Form(...),
     next_path: str = Form("", alias="next"),
 ) -> Response:
-    day = _day(day_text, "day")
+    day = params.day(day_text, "day")
     assert day is not None
     user = current_user(request)
     back = _local_path(next_path, "/?" + urlencode({"date": day.isoformat()}))
@@ -132,7 +75,7 @@ async def moderate(
 
 
 @router.get("/submit")
-async def submit_form(request: Request, reference: str = Query("", max_length=MAX_REFERENCE)) -> Response:
+def submit_form(request: Request, reference: str = Query("", max_length=MAX_REFERENCE)) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first("/submit")
@@ -160,9 +103,7 @@ def _submit_page(request: Request, user: User, *, status_code: int = 200, **cont
 
 
 @router.post("/submit")
-async def submit(
-    request: Request, reference: str = Form(""), next_path: str = Form("", alias="next")
-) -> Response:
+def submit(request: Request, reference: str = Form(""), next_path: str = Form("", alias="next")) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first("/submit?" + urlencode({"reference": reference[:MAX_REFERENCE]}))
@@ -186,7 +127,7 @@ def _anchor(paper_id: str) -> str:
 
 
 @router.post("/papers/{paper_id:path}/comments")
-async def add_comment(request: Request, paper_id: str, body: str = Form("")) -> Response:
+def add_comment(request: Request, paper_id: str, body: str = Form("")) -> Response:
     library = get_library(request)
     paper = library.paper(paper_id)
     user = current_user(request)
@@ -197,7 +138,7 @@ async def add_comment(request: Request, paper_id: str, body: str = Form("")) -> 
 
 
 @router.post("/comments/{comment_id}/edit")
-async def edit_comment(request: Request, comment_id: int, body: str = Form("")) -> Response:
+def edit_comment(request: Request, comment_id: int, body: str = Form("")) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first("/")
@@ -206,7 +147,7 @@ async def edit_comment(request: Request, comment_id: int, body: str = Form("")) 
 
 
 @router.post("/comments/{comment_id}/delete")
-async def delete_comment(
+def delete_comment(
     request: Request, comment_id: int, reason: str = Form(""), next_path: str = Form("", alias="next")
 ) -> Response:
     user = current_user(request)
@@ -217,7 +158,7 @@ async def delete_comment(
 
 
 @router.post("/subscriptions/comment-notifications")
-async def comment_notifications_setting(request: Request, notify: str = Form("1")) -> Response:
+def comment_notifications_setting(request: Request, notify: str = Form("1")) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first("/subscriptions")
@@ -229,7 +170,7 @@ async def comment_notifications_setting(request: Request, notify: str = Form("1"
 
 
 @router.post("/papers/{paper_id:path}/claim")
-async def claim(request: Request, paper_id: str, author: str = Form("")) -> Response:
+def claim(request: Request, paper_id: str, author: str = Form("")) -> Response:
     library = get_library(request)
     paper = library.paper(paper_id)
     user = current_user(request)
@@ -240,14 +181,14 @@ async def claim(request: Request, paper_id: str, author: str = Form("")) -> Resp
 
 
 @router.get("/curate")
-async def curators_desk(request: Request, page_text: str = Query("1", alias="page")) -> Response:
+def curators_desk(request: Request, page_text: str = Query("1", alias="page")) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first("/curate")
     if not user.is_curator:
         raise HTTPException(status_code=403, detail="Only curators can open the curators' desk.")
     curation = get_library(request).curation
-    number = _page_number(page_text)
+    number = params.page_number(page_text)
     return page(
         request,
         "curate.html",
@@ -267,7 +208,7 @@ async def curators_desk(request: Request, page_text: str = Query("1", alias="pag
 
 
 @router.post("/curate/roles")
-async def grant_role(request: Request, email: str = Form(...), role: str = Form(...)) -> Response:
+def grant_role(request: Request, email: str = Form(...), role: str = Form(...)) -> Response:
     """Admins give members a role (the grant is logged)."""
     user = current_user(request)
     if user is None:
@@ -277,7 +218,7 @@ async def grant_role(request: Request, email: str = Form(...), role: str = Form(
 
 
 @router.post("/curate/claims")
-async def decide_claim(
+def decide_claim(
     request: Request, email: str = Form(...), paper_id: str = Form(...), decision: str = Form(...)
 ) -> Response:
     user = current_user(request)
@@ -293,9 +234,10 @@ async def decide_claim(
 
 
 @router.get("/collections/{collection_id}.bib")
-async def public_collection_bibtex(request: Request, collection_id: int) -> Response:
-    shown = get_library(request).curation.public_collection(collection_id)
-    body = "".join(export_lines((saved.paper for saved in shown.papers), "bibtex"))
+def public_collection_bibtex(request: Request, collection_id: int) -> Response:
+    library = get_library(request)
+    shown = library.curation.public_collection(collection_id)
+    body = "".join(library.export("bibtex", (saved.paper for saved in shown.papers)))
     return Response(
         body,
         media_type="application/x-bibtex; charset=utf-8",
@@ -304,28 +246,24 @@ async def public_collection_bibtex(request: Request, collection_id: int) -> Resp
 
 
 @router.get("/collections/{collection_id}")
-async def public_collection(request: Request, collection_id: int) -> Response:
+def public_collection(request: Request, collection_id: int) -> Response:
     library = get_library(request)
     shown = library.curation.public_collection(collection_id)  # PaperNotFound: 404 when private
     user = current_user(request)
-    counts, voted = _votes(library, user, [saved.paper for saved in shown.papers])
     return page(
         request,
         "public_collection.html",
         {
             "title": shown.name,
             "collection": shown,
-            "counts": counts,
-            "voted": voted,
+            "cards": cards_of(library, user, [saved.paper for saved in shown.papers]),
             "following": bool(user and collection_id in library.curation.followed(user)),
         },
     )
 
 
 @router.post("/collections/{collection_id}/follow")
-async def follow(
-    request: Request, collection_id: int, follow_text: str = Form("1", alias="follow")
-) -> Response:
+def follow(request: Request, collection_id: int, follow_text: str = Form("1", alias="follow")) -> Response:
     user = current_user(request)
     back = f"/collections/{collection_id}"
     if user is None:
@@ -335,7 +273,7 @@ async def follow(
 
 
 @router.post("/collections/visibility")
-async def visibility(
+def visibility(
     request: Request, name: str = Form(...), public_text: str = Form("1", alias="public")
 ) -> Response:
     user = current_user(request)

@@ -13,9 +13,9 @@ Readers poll, often every few minutes: responses may be cached for 15 minutes, a
 (a hash of the body) so that a reader that already has the feed gets a bodiless 304.
 
 Bad parameters are a 400 naming the parameter, rendered by the app's error handler (so they
-are checked here, as strings, rather than by FastAPI's validation, whose message the HTML
-error page would not show). Handlers are `async def` and call the Library directly: it is not
-thread-safe, and the event loop serialises its use (see `security`).
+are checked as strings, by the search form of `params` the search page shares, rather than by
+FastAPI's validation, whose message the HTML error page would not show). Handlers are plain
+`def`: FastAPI runs them in its thread pool (see `security`).
 """
 
 from __future__ import annotations
@@ -28,20 +28,16 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from papersift.errors import ModelUnavailable, PaperNotFound, SubscriptionError
-from papersift.library import SEARCH_MODES, SearchMode
-from papersift.records import Hit, Paper
-from papersift.search.tokens import words
-from papersift.settings import setting
-from papersift.sources.syndication import FeedKind, render
-from papersift.web.render import category_name, parse_flag, path_part
+from papersift.library import has_words
+from papersift.records import FeedKind, Hit, Paper
+from papersift.web.params import MAX_NAME, bad, search_form, text
+from papersift.web.render import category_name, path_part
 from papersift.web.security import get_library
 
 router = APIRouter(include_in_schema=False)
 
 FEED_SIZE = 50
 FORMATS: tuple[FeedKind, ...] = ("rss", "atom", "json")
-MAX_QUERY = 2_000  # characters, as the search page and the API allow
-MAX_NAME = 200  # an author's name or a category code
 TITLE_QUERY = 100  # characters of the query shown in the feed's title
 CACHE_CONTROL = "public, max-age=900"
 
@@ -49,44 +45,11 @@ CACHE_CONTROL = "public, max-age=900"
 # -- parameters -------------------------------------------------------------------------------
 
 
-def _bad(reason: str) -> HTTPException:
-    return HTTPException(status_code=400, detail=reason)
-
-
 def _format(fmt: str) -> FeedKind:
     for kind in FORMATS:
         if fmt == kind:
             return kind
     raise HTTPException(status_code=404, detail=f"There is no {fmt[:20]!r} feed: use rss, atom or json.")
-
-
-def _text(value: str, name: str, limit: int) -> str:
-    if len(value) > limit:
-        raise _bad(f"{name} is too long (at most {limit:,} characters)")
-    return value.strip()
-
-
-def _day(value: str, name: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise _bad(f"{name} must be a date like 2026-07-01, not {value[:40]!r}") from None
-
-
-def _flag(value: str, name: str) -> bool:
-    flag = parse_flag(value)
-    if flag is None:
-        raise _bad(f"{name} must be 1 or 0")
-    return flag
-
-
-def _mode(value: str) -> SearchMode:
-    for mode in SEARCH_MODES:
-        if value == mode:
-            return mode
-    raise _bad(f"mode must be one of {', '.join(SEARCH_MODES)}")
 
 
 # -- the site's address -----------------------------------------------------------------------
@@ -113,7 +76,7 @@ def base_url(request: Request) -> str:
     own = str(request.base_url).rstrip("/")
     if not _is_loopback(request.url.hostname):
         return own
-    configured = setting("base_url").rstrip("/")
+    configured = get_library(request).settings["base_url"].rstrip("/")
     return own if _is_loopback(urlsplit(configured).hostname) else configured
 
 
@@ -138,9 +101,9 @@ def _feed_response(
     request: Request, papers: list[Paper], kind: FeedKind, *, title: str, page: str, feed: str, about: str
 ) -> Response:
     base = base_url(request)
-    body, content_type = render(
+    body, content_type = get_library(request).syndicate(
         papers,
-        kind=kind,
+        kind,
         title=title,
         link=base + page,
         feed_url=base + feed,
@@ -159,7 +122,7 @@ def _feed_response(
 
 
 @router.get("/feeds/search.{fmt}")
-async def search_feed(
+def search_feed(
     request: Request,
     fmt: str,
     q: str = "",
@@ -171,43 +134,29 @@ async def search_feed(
     has_code_text: str = Query("", alias="has_code"),
 ) -> Response:
     kind = _format(fmt)
-    text = _text(q, "the query", MAX_QUERY)
-    chosen = _mode(mode)
-    author, category = _text(author, "author", MAX_NAME), _text(category, "category", MAX_NAME)
-    date_from, date_to = _day(date_from_text, "from"), _day(date_to_text, "to")
-    has_code = _flag(has_code_text, "has_code")
-    if date_from and date_to and date_from > date_to:
-        raise _bad(f"from ({date_from}) is after to ({date_to})")
+    form = search_form(
+        q, mode, author, category, date_from_text, date_to_text, has_code_text, limit=FEED_SIZE
+    ).require_dates_in_order()
     try:
-        hits = get_library(request).search(
-            text,
-            chosen,
-            FEED_SIZE,
-            author=author or None,
-            category=category or None,
-            date_from=date_from,
-            date_to=date_to,
-            has_code=has_code,
-            snippets=False,
-        )
+        hits = form.search(get_library(request), snippets=False)
     except ModelUnavailable as unavailable:  # semantic search asked of a server without the model
-        raise _bad(f"{unavailable.reason}; use mode=keyword") from unavailable
+        raise bad(f"{unavailable.reason}; use mode=keyword") from unavailable
     # Only what was asked, so that one search has one feed address (an Atom feed's id).
     asked = {
-        "q": text,
-        "mode": "" if chosen == "hybrid" else chosen,
-        "author": author,
-        "category": category,
-        "from": date_from.isoformat() if date_from else "",
-        "to": date_to.isoformat() if date_to else "",
-        "has_code": "1" if has_code else "",
+        "q": form.text,
+        "mode": "" if form.mode == "hybrid" else form.mode,
+        "author": form.author,
+        "category": form.category,
+        "from": form.date_from.isoformat() if form.date_from else "",
+        "to": form.date_to.isoformat() if form.date_to else "",
+        "has_code": "1" if form.has_code else "",
     }
     query = urlencode({name: value for name, value in asked.items() if value})
     suffix = "?" + query if query else ""
-    filters = (("by", author), ("in", category), ("from", asked["from"]), ("to", asked["to"]))
-    scope = [f"{word} {value}" for word, value in filters if value] + (["with code"] if has_code else [])
-    shown = text if len(text) <= TITLE_QUERY else text[:TITLE_QUERY].rstrip() + "…"
-    title = " ".join([f"“{shown}”" if text else "Newest papers", *scope])
+    filters = (("by", form.author), ("in", form.category), ("from", asked["from"]), ("to", asked["to"]))
+    scope = [f"{word} {value}" for word, value in filters if value] + (["with code"] if form.has_code else [])
+    shown = form.text if len(form.text) <= TITLE_QUERY else form.text[:TITLE_QUERY].rstrip() + "…"
+    title = " ".join([f"“{shown}”" if form.text else "Newest papers", *scope])
     return _feed_response(
         request,
         _newest_first(hits),
@@ -220,10 +169,10 @@ async def search_feed(
 
 
 @router.get("/feeds/authors/{name:path}.{fmt}")
-async def author_feed(request: Request, name: str, fmt: str) -> Response:
+def author_feed(request: Request, name: str, fmt: str) -> Response:
     kind = _format(fmt)
-    name = _text(name, "the author's name", MAX_NAME)
-    if not words(name):  # a name of no words would filter nothing and list every paper
+    name = text(name, "the author's name", MAX_NAME)
+    if not has_words(name):  # a name of no words would filter nothing and list every paper
         raise HTTPException(status_code=404, detail="No author has an empty name.")
     hits = get_library(request).search("", mode="keyword", limit=FEED_SIZE, author=name, snippets=False)
     if not hits:
@@ -240,9 +189,9 @@ async def author_feed(request: Request, name: str, fmt: str) -> Response:
 
 
 @router.get("/feeds/categories/{code:path}.{fmt}")
-async def category_feed(request: Request, code: str, fmt: str) -> Response:
+def category_feed(request: Request, code: str, fmt: str) -> Response:
     kind = _format(fmt)
-    code = _text(code, "the category", MAX_NAME)
+    code = text(code, "the category", MAX_NAME)
     if not code:
         raise HTTPException(status_code=404, detail="No category has an empty name.")
     hits = get_library(request).search("", mode="keyword", limit=FEED_SIZE, category=code, snippets=False)
@@ -261,7 +210,7 @@ async def category_feed(request: Request, code: str, fmt: str) -> Response:
 
 
 @router.get("/feeds/for-you/{token}.{fmt}")
-async def recommendations_feed(request: Request, token: str, fmt: str) -> Response:
+def recommendations_feed(request: Request, token: str, fmt: str) -> Response:
     """A member's "For you" papers at a private address (the token names the member)."""
     kind = _format(fmt)
     library = get_library(request)
@@ -285,7 +234,7 @@ async def recommendations_feed(request: Request, token: str, fmt: str) -> Respon
 
 
 @router.get("/feeds/collections/{collection_id}.{fmt}")
-async def collection_feed(request: Request, collection_id: int, fmt: str) -> Response:
+def collection_feed(request: Request, collection_id: int, fmt: str) -> Response:
     """A public collection's papers, the most recently added first (a private one is not found)."""
     kind = _format(fmt)
     try:

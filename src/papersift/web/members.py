@@ -18,15 +18,12 @@ over exporting the collection without that ending (the one address both could me
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import pass_context
-from jinja2.runtime import Context
 
 from papersift.errors import CollectionError, PapersiftError, SubscriptionError
 from papersift.library import SEARCH_MODES, Library
@@ -45,7 +42,8 @@ from papersift.records import (
     SavedPaper,
     User,
 )
-from papersift.web.pages import _day, _local_path, _votes
+from papersift.web import params
+from papersift.web.pages import _local_path, cards_of, save_state_of
 from papersift.web.render import paper_path
 from papersift.web.security import csrf_exempt, current_user, get_library
 from papersift.web.templating import page, templates
@@ -74,33 +72,8 @@ def collection_path(name: str) -> str:
     return "/library/" + quote(name, safe="")
 
 
-@dataclass(frozen=True)
-class SaveState:
-    """What the save control of a paper shows a member: their collections, those holding the paper."""
-
-    collections: list[str]
-    saved_in: list[str]
-
-
-def save_state_of(library: Library, user: User, paper_id: str) -> SaveState:
-    names = [collection.name for collection in library.collections(user)]
-    return SaveState(names, library.saved_in_collections(user, [paper_id]).get(paper_id, []))
-
-
-@pass_context
-def save_state(context: Context, paper_id: str) -> SaveState | None:
-    """For templates: the save control's state for the signed-in member, None when signed out.
-    (The paper page's route is in `pages.py`; the control brings its own data.)"""
-    user: User | None = context.get("user")
-    request: Request | None = context.get("request")
-    if user is None or request is None:
-        return None
-    return save_state_of(get_library(request), user, paper_id)
-
-
 templates.env.globals.update(
     collection_path=collection_path,
-    save_state=save_state,
     max_collection_name=MAX_COLLECTION_NAME,
     max_note=MAX_NOTE,
 )
@@ -157,14 +130,13 @@ def _library_page(
 
 
 @router.get("/for-you")
-async def for_you(request: Request) -> Response:
+def for_you(request: Request) -> Response:
     """New papers ranked by the member's saved papers, each with why."""
     user = current_user(request)
     if user is None:
         return _sign_in_first(request, "/for-you")
     library = get_library(request)
     found = library.recommendations(user, limit=FOR_YOU_SIZE)
-    counts, voted = _votes(library, user, [item.paper for item in found])
     token = library.recommendations_token(user)
     return page(
         request,
@@ -175,15 +147,14 @@ async def for_you(request: Request) -> Response:
             "recommendations": found,
             "saved": sum(c.papers for c in library.collections(user)),
             "days": RECOMMENDATION_DAYS,
-            "counts": counts,
-            "voted": voted,
+            "cards": cards_of(library, user, [item.paper for item in found]),
             "feed_path": f"/feeds/for-you/{token}.rss",
         },
     )
 
 
 @router.get("/library")
-async def library_page(request: Request) -> Response:
+def library_page(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first(request, "/library")
@@ -191,7 +162,7 @@ async def library_page(request: Request) -> Response:
 
 
 @router.post("/library/import")
-async def import_collection(
+def import_collection(
     request: Request,
     name: str = Form(""),
     file: Annotated[UploadFile | None, File()] = None,
@@ -203,7 +174,7 @@ async def import_collection(
     data = b""
     origin = "the pasted ids"
     if file is not None and file.filename:
-        data = await file.read(MAX_IMPORT_BYTES + 1)
+        data = file.file.read(MAX_IMPORT_BYTES + 1)  # a sync handler: the spooled file directly
         origin = file.filename
     if not data.strip():
         data, origin = ids.encode("utf-8"), "the pasted ids"
@@ -223,7 +194,7 @@ async def import_collection(
 
 
 @router.get("/library/{rest:path}")
-async def collection_page_or_export(request: Request, rest: str) -> Response:
+def collection_page_or_export(request: Request, rest: str) -> Response:
     """The page of the collection named `rest`, or, for `{name}.bib` and `{name}.json`, its export."""
     user = current_user(request)
     if user is None:
@@ -241,7 +212,6 @@ async def collection_page_or_export(request: Request, rest: str) -> Response:
     except CollectionError as error:
         raise _missing(error) from None
     name = rest.strip()
-    counts, voted = _votes(library, user, [item.paper for item in saved])
     subscribed = any(s.kind == "collection" and s.value == name for s in library.subscriptions(user))
     return page(
         request,
@@ -251,9 +221,9 @@ async def collection_page_or_export(request: Request, rest: str) -> Response:
             "nav": "library",
             "name": name,
             "saved": saved,
-            "counts": counts,
-            "voted": voted,
+            "cards": cards_of(library, user, [item.paper for item in saved]),
             "subscribed": subscribed,
+            "visibility": library.curation.visibility(user, name),  # (id, public)
         },
     )
 
@@ -271,7 +241,7 @@ def _export(library: Library, user: User, name: str, format_name: str) -> Respon
 
 
 @router.post("/library/{name:path}/note")
-async def edit_note(request: Request, name: str, paper: str = Form(...), note: str = Form("")) -> Response:
+def edit_note(request: Request, name: str, paper: str = Form(...), note: str = Form("")) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first(request, collection_path(name))
@@ -283,7 +253,7 @@ async def edit_note(request: Request, name: str, paper: str = Form(...), note: s
 
 
 @router.post("/library/{name:path}/remove")
-async def remove_paper(request: Request, name: str, paper: str = Form(...)) -> Response:
+def remove_paper(request: Request, name: str, paper: str = Form(...)) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first(request, collection_path(name))
@@ -296,7 +266,7 @@ async def remove_paper(request: Request, name: str, paper: str = Form(...)) -> R
 
 
 @router.post("/library/{name:path}/delete")
-async def delete_collection(request: Request, name: str) -> Response:
+def delete_collection(request: Request, name: str) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first(request, collection_path(name))
@@ -318,7 +288,7 @@ def _saved(library: Library, user: User, name: str) -> list[SavedPaper]:
 
 
 @router.post("/papers/{paper_id:path}/save")
-async def save_paper(
+def save_paper(
     request: Request,
     paper_id: str,
     collection: str = Form(""),
@@ -345,7 +315,7 @@ async def save_paper(
     if _is_htmx(request):
         context = {
             "paper_id": paper.id,
-            "state": save_state_of(library, user, paper.id),
+            "state": save_state_of(library, user, library.cards([paper], user)[0]),
             "next": back,
             "message": message,
             "error": error,
@@ -382,7 +352,6 @@ def _subscriptions_page(
             except PapersiftError as failure:  # e.g. a collection it follows was deleted
                 previews.append((frequency, None, _sentence(failure.reason)))
     papers = [entry.paper for _, digest, _ in previews if digest for entry in digest.entries]
-    counts, voted = _votes(library, user, papers)
     defaults = {"kind": "query", "value": "", "mode": "hybrid", "frequency": "daily"}
     return page(
         request,
@@ -392,8 +361,8 @@ def _subscriptions_page(
             "nav": "subscriptions",
             "subscriptions": subscriptions,
             "previews": previews,
-            "counts": counts,
-            "voted": voted,
+            "cards": cards_of(library, user, papers),
+            "notified": library.curation.comment_notifications(user),
             "preview_day": day or date.today(),
             "form": {**defaults, "max": str(DEFAULT_MAX_PAPERS), **(form or {})},
             "error": error,
@@ -407,13 +376,13 @@ def _subscriptions_page(
 
 
 @router.get("/subscriptions")
-async def subscriptions_page(request: Request, day_text: str | None = Query(None, alias="day")) -> Response:
+def subscriptions_page(request: Request, day_text: str | None = Query(None, alias="day")) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first(
             request, "/subscriptions" + (f"?{request.url.query}" if request.url.query else "")
         )
-    return _subscriptions_page(request, user, _day(day_text, "day"))
+    return _subscriptions_page(request, user, params.day(day_text, "day"))
 
 
 def _search_text(value: str, category: str, author: str, has_code: bool = False) -> str:
@@ -429,7 +398,7 @@ def _search_text(value: str, category: str, author: str, has_code: bool = False)
 
 
 @router.post("/subscriptions")
-async def subscribe(
+def subscribe(
     request: Request,
     kind: str = Form("query"),
     value: str = Form(""),
@@ -474,7 +443,7 @@ async def subscribe(
 
 
 @router.post("/subscriptions/{subscription_id}/delete")
-async def delete_subscription(request: Request, subscription_id: str) -> Response:
+def delete_subscription(request: Request, subscription_id: str) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_first(request, "/subscriptions")
@@ -505,7 +474,7 @@ def _unsubscribe_page(request: Request, context: dict[str, Any], status_code: in
 
 
 @router.get("/unsubscribe/{token}")
-async def unsubscribe_form(request: Request, token: str) -> Response:
+def unsubscribe_form(request: Request, token: str) -> Response:
     try:
         frequency = _token_frequency(get_library(request), token)
     except SubscriptionError as error:
@@ -515,7 +484,7 @@ async def unsubscribe_form(request: Request, token: str) -> Response:
 
 @router.post("/unsubscribe/{token}")
 @csrf_exempt
-async def unsubscribe(request: Request, token: str) -> Response:
+def unsubscribe(request: Request, token: str) -> Response:
     """Stop the digests the token names: from the button of the GET page, or one click in a mail
     client (`List-Unsubscribe=One-Click` in the body, which needs no other check)."""
     try:

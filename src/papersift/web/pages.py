@@ -1,15 +1,18 @@
 """The HTML pages: each route translates its parameters, asks the Library, renders a template.
 
-Handlers are `async def` and call the Library directly (it is not thread-safe; the event loop
-serialises it, see security.py). Parameters arrive as strings and are checked here, so a bad
-value is a 400 page that says what was wrong, never a 500. htmx requests (`HX-Request`) get
-the fragment they swap in; the same forms work without JavaScript as plain GETs and POSTs.
+Handlers are plain `def`, run in FastAPI's thread pool (see security.py). Parameters arrive as
+strings and are checked (`params`), so a bad value is a 400 page that says what was wrong, never
+a 500. htmx requests (`HX-Request`) get the fragment they swap in; the same forms work without
+JavaScript as plain GETs and POSTs.
+
+Templates render the values they are given: a handler asks the Library what the page shows (a
+list of papers as `cards`, with votes, comments and the member's state) and passes it in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,13 +20,24 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papersift.errors import AccountError, ModelUnavailable, PaperNotFound, PapersiftError, TooManyAttempts
-from papersift.extract import Metric
-from papersift.feeds.periods import PERIODS
-from papersift.leaderboards import BoardSummary, matching
-from papersift.library import SEARCH_MODES, Library
-from papersift.records import SESSION_DAYS, Paper, ReportedResult, User
-from papersift.search.tokens import words
-from papersift.web.render import leaderboard_path, paper_path, parse_flag, path_part
+from papersift.library import SEARCH_MODES, Library, has_words
+from papersift.records import (
+    PERIODS,
+    SESSION_DAYS,
+    BoardSummary,
+    Claim,
+    Comment,
+    CuratedDay,
+    DailyEntry,
+    Metric,
+    Paper,
+    PaperCard,
+    ReportedResult,
+    User,
+)
+from papersift.web import params
+from papersift.web.params import MAX_QUERY, search_form
+from papersift.web.render import leaderboard_path, paper_path, path_part
 from papersift.web.security import SESSION_COOKIE, current_user, get_library
 from papersift.web.templating import page
 
@@ -33,56 +47,12 @@ FEED_SIZE = 30
 SEARCH_SIZE = 10
 LIST_SIZE = 20
 SIMILAR_SIZE = 6
-MAX_PAGE = 1000  # deeper pages are no use to a reader and cost the server
-MAX_QUERY = 2000  # characters: a long paragraph is a fine query, a megabyte is not
 SORTS = ("trending", "date")
 BOARDS_SIZE = 60  # datasets on a page of the list of leaderboards
 BOARD_SIZE = 100  # rows of a leaderboard
 
 
 # -- parameters -------------------------------------------------------------------------------
-
-
-def _bad(reason: str) -> HTTPException:
-    return HTTPException(status_code=400, detail=reason)
-
-
-def _page_number(value: str) -> int:
-    try:
-        number = int(value.strip() or "1")
-    except ValueError:
-        raise _bad(f"page must be a number, not {value[:40]!r}") from None
-    if not 1 <= number <= MAX_PAGE:
-        raise _bad(f"page must be between 1 and {MAX_PAGE}")
-    return number
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise _bad(f"{name} must be a date like 2026-07-01, not {value[:40]!r}") from None
-
-
-def _choice(value: str, choices: tuple[str, ...], name: str) -> str:
-    if value not in choices:
-        raise _bad(f"{name} must be one of {', '.join(choices)}")
-    return value
-
-
-def _flag(value: str, name: str) -> bool:
-    flag = parse_flag(value)
-    if flag is None:
-        raise _bad(f"{name} must be 1 or 0")
-    return flag
-
-
-def _text(value: str, name: str) -> str:
-    if len(value) > MAX_QUERY:
-        raise _bad(f"{name} is too long (at most {MAX_QUERY:,} characters)")
-    return value.strip()
 
 
 def _local_path(target: str | None, default: str = "/") -> str:
@@ -101,12 +71,31 @@ def _is_fragment_request(request: Request, target: str) -> bool:
     )
 
 
-def _votes(library: Library, user: User | None, papers: list[Paper]) -> tuple[dict[str, int], set[str]]:
-    """Upvote counts of papers, and which of them the user upvoted."""
-    ids = [p.id for p in papers]
-    counts = library.upvote_counts(ids) if ids else {}
-    voted = library.upvoted_by(user, ids) if user and ids else set()
-    return counts, voted
+def cards_of(library: Library, user: User | None, papers: Iterable[Paper]) -> dict[str, PaperCard]:
+    """The cards of a list of papers (counts and the member's state), by paper id for templates."""
+    return {card.id: card for card in library.cards(papers, user)}
+
+
+@dataclass(frozen=True)
+class SaveState:
+    """What the save control of a paper shows a member: their collections, those holding the paper."""
+
+    collections: list[str]
+    saved_in: list[str]
+
+
+def save_state_of(library: Library, user: User, card: PaperCard) -> SaveState:
+    return SaveState([collection.name for collection in library.collections(user)], list(card.saved_in))
+
+
+@dataclass(frozen=True)
+class Discussion:
+    """What the paper page shows of curation: the lists it is on, its comments, and for the
+    signed-in member their claim."""
+
+    entries: list[DailyEntry]
+    comments: list[Comment]
+    claimed: Claim | None
 
 
 # -- feeds ------------------------------------------------------------------------------------
@@ -114,7 +103,7 @@ def _votes(library: Library, user: User | None, papers: list[Paper]) -> tuple[di
 
 @router.get("/")
 @router.get("/new")
-async def home(
+def home(
     request: Request,
     day_text: str | None = Query(None, alias="date"),
     period: str = "day",
@@ -123,30 +112,42 @@ async def home(
     has_code_text: str = Query("", alias="has_code"),
 ) -> Response:
     library = get_library(request)
-    day = _day(day_text, "date")
+    shown_day = params.day(day_text, "date")
     # At "/", once members curate, the curated day (a week, a month, another sort, a page or
     # code only is every new paper, as always at "/new").
-    every_new = (period, sort, page_text, has_code_text) != ("day", "trending", "1", "")
-    if request.url.path == "/" and not every_new and library.curation.has_lists():
-        return _curated_day(request, day)
-    period = _choice(period, PERIODS, "period")
-    sort = _choice(sort, SORTS, "sort")
-    number = _page_number(page_text)
-    has_code = _flag(has_code_text, "has_code")
-    latest = library.latest_day()
-    feed = library.daily(
-        day or latest,
+    every_paper = request.url.path != "/" or (period, sort, page_text, has_code_text) != (
+        "day",
+        "trending",
+        "1",
+        "",
+    )
+    period = params.choice(period, PERIODS, "period")
+    sort = params.choice(sort, SORTS, "sort")
+    number = params.page_number(page_text)
+    has_code = params.flag(has_code_text, "has_code")
+    user = current_user(request)
+    front = library.front_page(
+        shown_day,
         period=period,  # type: ignore[arg-type]
         sort=sort,  # type: ignore[arg-type]
         limit=FEED_SIZE,
         offset=(number - 1) * FEED_SIZE,
         has_code=has_code,
+        every_paper=every_paper,
+        include_pending=bool(user and user.is_curator),
     )
-    user = current_user(request)
-    voted = library.upvoted_by(user, [i.paper.id for i in feed.items]) if user else set()
+    if front.day is not None:
+        return _curated_day(request, library, user, front.day)
+    feed = front.feed
+    assert feed is not None
+    latest = library.latest_day()
 
     def link(**changes: Any) -> str:
-        values: dict[str, Any] = {"date": (day or feed.first).isoformat(), "period": period, "sort": sort}
+        values: dict[str, Any] = {
+            "date": (shown_day or feed.first).isoformat(),
+            "period": period,
+            "sort": sort,
+        }
         if has_code:
             values["has_code"] = 1
         values.update(changes)
@@ -163,7 +164,7 @@ async def home(
             "nav": "home",
             "feed": feed,
             "latest": latest,
-            "voted": voted,
+            "cards": cards_of(library, user, [item.paper for item in feed.items]),
             "page": number,
             "page_size": FEED_SIZE,
             "pages": max(1, -(-feed.total // FEED_SIZE)),
@@ -174,36 +175,29 @@ async def home(
             "has_code": has_code,
             "code_links": {"all": link(has_code=None), "code": link(has_code=1)},
             "page_link": lambda n: link(page=n),
-            "day_value": (day or latest or feed.first).isoformat(),
+            "day_value": (shown_day or latest or feed.first).isoformat(),
         },
     )
 
 
-def _curated_day(request: Request, day: date | None) -> Response:
-    library = get_library(request)
-    user = current_user(request)
-    curated = library.curation.day(day, include_pending=bool(user and user.is_curator))
-    _counts, voted = _votes(library, user, [entry.paper for entry in curated.entries])
-    moderated = library.curation.mode == "moderated"
+def _curated_day(request: Request, library: Library, user: User | None, curated: CuratedDay) -> Response:
     context = {
         "title": "Curated papers",
         "nav": "home",
         "curated": curated,
-        "voted": voted,
-        "moderated": moderated,
+        "cards": cards_of(library, user, [entry.paper for entry in curated.entries]),
+        "moderated": library.curation.mode == "moderated",
     }
     return page(request, "daily.html", context)
 
 
 @router.get("/trending")
-async def trending(request: Request, page_text: str = Query("1", alias="page")) -> Response:
+def trending(request: Request, page_text: str = Query("1", alias="page")) -> Response:
     library = get_library(request)
-    number = _page_number(page_text)
+    number = params.page_number(page_text)
     # One more than a page tells whether there is a next page.
     items = library.trending(limit=FEED_SIZE + 1, offset=(number - 1) * FEED_SIZE)
-    user = current_user(request)
     shown = items[:FEED_SIZE]
-    voted = library.upvoted_by(user, [i.paper.id for i in shown]) if user else set()
     return page(
         request,
         "trending.html",
@@ -211,7 +205,7 @@ async def trending(request: Request, page_text: str = Query("1", alias="page")) 
             "title": "Trending papers",
             "nav": "trending",
             "items": shown,
-            "voted": voted,
+            "cards": cards_of(library, current_user(request), [item.paper for item in shown]),
             "page": number,
             "rank_offset": (number - 1) * FEED_SIZE,
             "has_next": len(items) > FEED_SIZE,
@@ -224,7 +218,7 @@ async def trending(request: Request, page_text: str = Query("1", alias="page")) 
 
 
 @router.get("/search")
-async def search(
+def search(
     request: Request,
     q: str = "",
     mode: str = "hybrid",
@@ -236,57 +230,51 @@ async def search(
     has_code_text: str = Query("", alias="has_code"),
 ) -> Response:
     library = get_library(request)
-    text = _text(q, "the query")
-    mode = _choice(mode, SEARCH_MODES, "mode")
-    category, author = _text(category, "category"), _text(author, "author")
-    date_from, date_to = _day(date_from_text, "from"), _day(date_to_text, "to")
-    number = _page_number(page_text)
-    has_code = _flag(has_code_text, "has_code")
+    asked = search_form(
+        q,
+        mode,
+        author,
+        category,
+        date_from_text,
+        date_to_text,
+        has_code_text,
+        page_text,
+        limit=SEARCH_SIZE,
+        name_limit=MAX_QUERY,
+    )
+    number = asked.page
     form = {
-        "q": text,
-        "mode": mode,
-        "category": category,
-        "author": author,
-        "from": date_from.isoformat() if date_from else "",
-        "to": date_to.isoformat() if date_to else "",
-        "has_code": "1" if has_code else "",
+        "q": asked.text,
+        "mode": asked.mode,
+        "category": asked.category,
+        "author": asked.author,
+        "from": asked.date_from.isoformat() if asked.date_from else "",
+        "to": asked.date_to.isoformat() if asked.date_to else "",
+        "has_code": "1" if asked.has_code else "",
     }
-    asked = any([text, category, author, date_from, date_to, has_code])
     results = None
-    counts: dict[str, int] = {}
-    voted: set[str] = set()
-    if asked:
-        results = library.search(
-            text,
-            mode=mode,  # type: ignore[arg-type]
-            limit=SEARCH_SIZE,
-            offset=(number - 1) * SEARCH_SIZE,
-            author=author or None,
-            category=category or None,
-            date_from=date_from,
-            date_to=date_to,
-            has_code=has_code,
-        )
-        counts, voted = _votes(library, current_user(request), [hit.paper for hit in results])
+    cards: dict[str, PaperCard] = {}
+    if asked.asked:
+        results = asked.search(library)
+        cards = cards_of(library, current_user(request), [hit.paper for hit in results])
 
     def link(page_number: int | None = None) -> str:
         # Only what was asked: no empty fields, no default mode, no first page.
-        asked = {k: v for k, v in form.items() if v and not (k == "mode" and v == "hybrid")}
-        return "/search?" + urlencode({**asked, **({"page": page_number} if page_number else {})})
+        given = {k: v for k, v in form.items() if v and not (k == "mode" and v == "hybrid")}
+        return "/search?" + urlencode({**given, **({"page": page_number} if page_number else {})})
 
     context = {
-        "title": f"{text} – search" if text else "Search",
+        "title": f"{asked.text} – search" if asked.text else "Search",
         "nav": "search",
         "form": form,
         "modes": SEARCH_MODES,
         "results": results,
-        "counts": counts,
-        "voted": voted,
+        "cards": cards,
         "page": number,
         "page_link": link,
         # Semantic search needs the model; say so when the answer is keyword search instead.
         "fell_back": bool(
-            results is not None and results.mode != mode and results.query.meaning_text.strip()
+            results is not None and results.mode != asked.mode and results.query.meaning_text.strip()
         ),
         "has_next": bool(results is not None and results.offset + len(results) < results.total),
     }
@@ -311,7 +299,7 @@ class ReportedOnBoard:
 
 
 @router.get("/papers/{paper_id:path}")
-async def paper_page(request: Request, paper_id: str) -> Response:
+def paper_page(request: Request, paper_id: str) -> Response:
     library = get_library(request)
     paper = library.paper(paper_id)  # PaperNotFound: the 404 page
     if paper.id != paper_id:  # an old id, a versioned id or an arXiv URL: one address per paper
@@ -323,7 +311,13 @@ async def paper_page(request: Request, paper_id: str) -> Response:
     except PapersiftError:  # not embedded yet: the page is useful without neighbours
         similar = []
     user = current_user(request)
-    counts, voted = _votes(library, user, [paper, *(hit.paper for hit in similar)])
+    cards = cards_of(library, user, [paper, *(hit.paper for hit in similar)])
+    curation = library.curation
+    discussion = Discussion(
+        curation.entries_of(paper.id),
+        curation.comments(paper.id),
+        curation.claim_of(user, paper.id) if user is not None else None,
+    )
     aliases = library.aliases
     reported = [
         ReportedOnBoard(result, aliases.dataset(result.dataset), aliases.metric(result.metric))
@@ -337,14 +331,15 @@ async def paper_page(request: Request, paper_id: str) -> Response:
             "paper": paper,
             "reported": reported,
             "similar": similar,
-            "counts": counts,
-            "voted": voted,
+            "cards": cards,
+            "talk": discussion,
+            "save_state": save_state_of(library, user, cards[paper.id]) if user else None,
         },
     )
 
 
 @router.post("/papers/{paper_id:path}/upvote")
-async def upvote(
+def upvote(
     request: Request, paper_id: str, voted: str = Form("1"), next_path: str = Form("", alias="next")
 ) -> Response:
     library = get_library(request)
@@ -381,7 +376,6 @@ def _listing(
     )
     if not results and number == 1:
         raise HTTPException(status_code=404, detail=missing)
-    counts, voted = _votes(library, current_user(request), [hit.paper for hit in results])
     return page(
         request,
         "listing.html",
@@ -390,8 +384,9 @@ def _listing(
             "category": category,
             **heading,
             "results": results,
-            "counts": counts,
-            "voted": voted,
+            "cards": cards_of(library, current_user(request), [hit.paper for hit in results]),
+            # On an author's page: members a curator confirmed as this author, with their papers.
+            "claimed_by": library.curation.claimed_by(author) if author else [],
             "page": number,
             "has_next": results.offset + len(results) < results.total,
             "page_link": lambda n: f"{heading['base']}?page={n}",
@@ -400,23 +395,23 @@ def _listing(
 
 
 @router.get("/authors/{name:path}")
-async def author_page(request: Request, name: str, page_text: str = Query("1", alias="page")) -> Response:
-    name = _text(name, "the author's name")
-    if not words(name):  # a name of no words would filter nothing and list every paper
+def author_page(request: Request, name: str, page_text: str = Query("1", alias="page")) -> Response:
+    name = params.text(name, "the author's name")
+    if not has_words(name):  # a name of no words would filter nothing and list every paper
         raise HTTPException(status_code=404, detail="No author has an empty name.")
     heading = {"title": name, "author": name, "base": "/authors/" + path_part(name)}
     missing = "We know no papers by this author."
-    return _listing(request, _page_number(page_text), heading, missing, author=name)
+    return _listing(request, params.page_number(page_text), heading, missing, author=name)
 
 
 @router.get("/categories/{code:path}")
-async def category_page(request: Request, code: str, page_text: str = Query("1", alias="page")) -> Response:
-    code = _text(code, "the category")
+def category_page(request: Request, code: str, page_text: str = Query("1", alias="page")) -> Response:
+    code = params.text(code, "the category")
     if not code:
         raise HTTPException(status_code=404, detail="No category has an empty name.")
     heading = {"title": code, "category": code, "base": "/categories/" + path_part(code)}
     missing = "No paper in the library has this category."
-    return _listing(request, _page_number(page_text), heading, missing, category=code)
+    return _listing(request, params.page_number(page_text), heading, missing, category=code)
 
 
 # -- leaderboards -----------------------------------------------------------------------------
@@ -431,14 +426,16 @@ class DatasetBoards:
 
 
 @router.get("/leaderboards")
-async def leaderboards(request: Request, q: str = "", page_text: str = Query("1", alias="page")) -> Response:
+def leaderboards(request: Request, q: str = "", page_text: str = Query("1", alias="page")) -> Response:
     """Every leaderboard, grouped by dataset (the dataset with the biggest board first)."""
     library = get_library(request)
-    text = _text(q, "the filter")
-    number = _page_number(page_text)
+    text = params.text(q, "the filter")
+    number = params.page_number(page_text)
     boards = library.leaderboards()
     grouped: dict[str, DatasetBoards] = {}
-    for board in matching(boards, text):  # most results first: so are the datasets, by their biggest board
+    for board in library.find_leaderboards(
+        text
+    ):  # most results first: so are the datasets, by their biggest board
         grouped.setdefault(board.dataset, DatasetBoards(board.dataset)).boards.append(board)
     datasets = list(grouped.values())
     datasets_total = len({board.dataset for board in boards})
@@ -470,10 +467,10 @@ async def leaderboards(request: Request, q: str = "", page_text: str = Query("1"
 
 
 @router.get("/leaderboards/{dataset:path}")
-async def leaderboard(request: Request, dataset: str, metric: str = "") -> Response:
+def leaderboard(request: Request, dataset: str, metric: str = "") -> Response:
     """One leaderboard: the best results on a dataset by one metric (the most reported by default)."""
     library = get_library(request)
-    dataset, metric = _text(dataset, "the dataset"), _text(metric, "the metric")
+    dataset, metric = params.text(dataset, "the dataset"), params.text(metric, "the metric")
     if not dataset:
         return RedirectResponse("/leaderboards", status_code=301)
     try:
@@ -520,7 +517,7 @@ def _signed_in(request: Request, user: User, target: str) -> Response:
 
 
 @router.get("/login")
-async def login_form(request: Request, next_path: str = Query("", alias="next")) -> Response:
+def login_form(request: Request, next_path: str = Query("", alias="next")) -> Response:
     if current_user(request):  # signed in already: on to where the link wanted to go
         return RedirectResponse(_local_path(next_path), status_code=303)
     return page(
@@ -531,7 +528,7 @@ async def login_form(request: Request, next_path: str = Query("", alias="next"))
 
 
 @router.post("/login")
-async def login(
+def login(
     request: Request,
     email: str = Form(""),
     password: str = Form(""),
@@ -562,7 +559,7 @@ async def login(
 
 
 @router.get("/signup")
-async def signup_form(request: Request, next_path: str = Query("", alias="next")) -> Response:
+def signup_form(request: Request, next_path: str = Query("", alias="next")) -> Response:
     if current_user(request):
         return RedirectResponse(_local_path(next_path), status_code=303)
     return page(
@@ -580,7 +577,7 @@ async def signup_form(request: Request, next_path: str = Query("", alias="next")
 
 
 @router.post("/signup")
-async def signup(
+def signup(
     request: Request,
     email: str = Form(""),
     name: str = Form(""),
@@ -605,7 +602,7 @@ async def signup(
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         get_library(request).accounts.close_session(token)

@@ -1,7 +1,10 @@
 """What every web route shares: the Library, the signed-in user, and CSRF protection.
 
-Route handlers are `async def` and call the Library directly: the Library (one SQLite
-connection) is not thread-safe, and the event loop serialises its use. Several processes
+Route handlers are plain `def`: FastAPI runs them in its thread pool (`app.REQUEST_THREADS`
+threads), so a slow search does not hold up the quick requests beside it. The Library is safe to
+call from several threads (a database connection per thread, locks around its in-memory indexes
+and caches); nothing calls it on the event loop (what must stay `async`, such as the error
+handlers, hands its Library work to the pool with `run_in_threadpool`). Several processes
 (`papersift serve --workers N`) scale it out; sessions, votes and rate limits live in the
 database, so any worker serves any request.
 

@@ -53,6 +53,7 @@ def _environment() -> Environment:
         author_list=render.author_list,
         dom_id=render.dom_id,
         period_title=render.period_title,
+        comment_html=render.comment_html,
         csrf_field=CSRF_FIELD,
         version=__version__,
     )
