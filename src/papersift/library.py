@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, overload
 
 from papersift.catalog import Catalog
-from papersift.errors import PapersiftError
 from papersift.extract.aliases import Aliases
 from papersift.extract.aliases import configured_aliases as _configured_aliases
 from papersift.feeds.daily import Feeds
@@ -47,7 +46,7 @@ from papersift.records import (
 from papersift.search.engine import SEARCH_MODES, Searcher, SearchMode, SearchResults
 from papersift.search.indexes import NO_EMBEDDINGS, Engine, Indexes, ProgressCallback
 from papersift.search.similar import Similar
-from papersift.settings import Settings, cache_directory, config_path
+from papersift.settings import Settings, cache_directory, config_path, embedding_precision_of
 from papersift.store import Store, is_postgres_url, open_store
 
 if TYPE_CHECKING:
@@ -117,9 +116,8 @@ class Library:
         self.index_dir = index_dir
         self.settings = settings or Settings.read()
         self.embedding_model = embedding_model or self.settings["embedding_model"]
-        self.embedding_precision = embedding_precision or _precision(self.settings["embedding_precision"])
-        # The capabilities, wired once. Building them costs nothing: each loads what it holds
-        # (an index, a model, an alias table) when first asked.
+        self.embedding_precision = embedding_precision or embedding_precision_of(self.settings)
+        # The capabilities, wired once; each loads what it holds (an index, a model) when first asked.
         self.catalog = Catalog(store)
         self.accounts = Accounts(store)
         self.indexes = Indexes(
@@ -351,12 +349,6 @@ class Library:
         from papersift.members.mail import SmtpSender, SmtpSettings
 
         return SmtpSender(SmtpSettings.from_settings(self.settings))
-
-
-def _precision(value: str) -> Precision:
-    if value not in ("fp32", "int8"):
-        raise PapersiftError(f"embedding precision must be fp32 or int8, not {value!r}")
-    return "int8" if value == "int8" else "fp32"
 
 
 # -- what the faces use without a library ----------------------------------------------------

@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 
@@ -179,3 +180,10 @@ class Settings:
     @property
     def config_path(self) -> Path:
         return config_path()
+
+
+def embedding_precision_of(settings: Settings) -> Literal["fp32", "int8"]:
+    value = settings["embedding_precision"]
+    if value not in ("fp32", "int8"):
+        raise PapersiftError(f"embedding precision must be fp32 or int8, not {value!r}")
+    return "int8" if value == "int8" else "fp32"
