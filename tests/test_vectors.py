@@ -9,11 +9,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-import papersift.search.vectors as vectors_module
 from papersift.search.vectors import VectorIndex
 
 DIMENSION = 32
@@ -32,24 +32,30 @@ def exact(matrix: np.ndarray, keys: np.ndarray, query: np.ndarray, k: int) -> se
     return set(keys[np.argsort(-(matrix @ query))[:k]].tolist())
 
 
+# The approximate regimes at test sizes (VectorIndex's keywords; the defaults start at 100k).
+SMALL = {"exact_below": 2_000, "tail_limit": 500}
+
+
+class Regime(str):
+    """ "graph" or "lists", with the VectorIndex keywords that make it kick in at test sizes."""
+
+    tuning: dict[str, Any]
+
+
 @pytest.fixture(params=["lists", "graph"])
-def regime(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Make the approximate regime kick in at test sizes: the graph when usearch is installed,
-    the numpy lists when it is not (forced here by hiding usearch)."""
+def regime(request: pytest.FixtureRequest) -> Regime:
+    """The graph when usearch is installed, the numpy lists when it is not (forced here)."""
     if request.param == "graph":
         pytest.importorskip("usearch")
-    else:
-        monkeypatch.setattr(vectors_module, "_graph_class", lambda: None)
-    monkeypatch.setattr(vectors_module, "EXACT_BELOW", 2_000)
-    monkeypatch.setattr(vectors_module, "TAIL_LIMIT", 500)
-    return str(request.param)
+    chosen = Regime(request.param)
+    chosen.tuning = {**SMALL, "graph": request.param == "graph"}
+    return chosen
 
 
 @pytest.fixture
-def graph_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def graph_only() -> dict[str, Any]:
     pytest.importorskip("usearch")
-    monkeypatch.setattr(vectors_module, "EXACT_BELOW", 2_000)
-    monkeypatch.setattr(vectors_module, "TAIL_LIMIT", 500)
+    return SMALL
 
 
 def assert_regime(index: VectorIndex, regime: str) -> None:
@@ -73,11 +79,11 @@ def test_small_index_search_is_exact(tmp_path: Path) -> None:
         np.testing.assert_allclose(scores, np.sort(data @ query)[::-1][:10], rtol=1e-5, atol=1e-6)
 
 
-def test_approximate_search_recall_against_exact(tmp_path: Path, regime: str) -> None:
+def test_approximate_search_recall_against_exact(tmp_path: Path, regime: Regime) -> None:
     # 384 dimensions and topic-like clusters, as in bench/bench_vectors.py (MiniLM's shape).
     data = clustered(6_000, centres=300, dimension=384)
     keys = np.arange(6_000) * 3
-    index = VectorIndex.open(tmp_path / "v.npz", 384)
+    index = VectorIndex.open(tmp_path / "v.npz", 384, **regime.tuning)
     index.add(keys, data)
     index.save()
     assert_regime(index, regime)
@@ -91,15 +97,15 @@ def test_approximate_search_recall_against_exact(tmp_path: Path, regime: str) ->
     assert hits / (10 * len(queries)) >= (0.98 if regime == "lists" else 0.95)
 
 
-def test_saved_index_reopens_with_the_same_answers(tmp_path: Path, regime: str) -> None:
+def test_saved_index_reopens_with_the_same_answers(tmp_path: Path, regime: Regime) -> None:
     path = tmp_path / "v.npz"
-    index = VectorIndex.open(path, DIMENSION)
+    index = VectorIndex.open(path, DIMENSION, **regime.tuning)
     index.add(np.arange(3_000), clustered(3_000))
     index.add([5_000], clustered(1, seed=9))  # an unsorted tail row, sorted in by save
     index.covers_sequence = 42
     index.save()
     assert index._graph_path().exists() == (regime == "graph")
-    again = VectorIndex.open(path, DIMENSION)
+    again = VectorIndex.open(path, DIMENSION, **regime.tuning)
     assert len(again) == 3_001
     assert again.covers_sequence == 42
     assert_regime(again, regime)  # loaded, not rebuilt
@@ -108,11 +114,11 @@ def test_saved_index_reopens_with_the_same_answers(tmp_path: Path, regime: str) 
 
 
 def test_a_missing_or_stale_graph_file_is_rebuilt(
-    tmp_path: Path, graph_only: None, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, graph_only: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "v.npz"
     data = clustered(3_000)
-    index = VectorIndex.open(path, DIMENSION)
+    index = VectorIndex.open(path, DIMENSION, **graph_only)
     index.add(np.arange(3_000), data)
     index.save()
     shutil.copy(index._graph_path(), tmp_path / "old.usearch")
@@ -124,21 +130,21 @@ def test_a_missing_or_stale_graph_file_is_rebuilt(
     # A crash between writing the graph and the matrix leaves a graph from another save.
     shutil.copy(tmp_path / "old.usearch", index._graph_path())
     with caplog.at_level(logging.WARNING, logger="papersift.search.vectors"):
-        stale = VectorIndex.open(path, DIMENSION)
+        stale = VectorIndex.open(path, DIMENSION, **graph_only)
     assert "another matrix" in caplog.text
     assert stale._graph is None
     assert stale.search(moved, 1)[0].tolist() == [17]  # rebuilt on first use
     assert stale._graph is not None
     stale.save()
     index._graph_path().unlink()
-    missing = VectorIndex.open(path, DIMENSION)
+    missing = VectorIndex.open(path, DIMENSION, **graph_only)
     assert missing._graph is None
     assert missing.search(moved, 1)[0].tolist() == [17]
 
 
-def test_replacing_a_key_keeps_one_vector_and_removing_forgets_it(tmp_path: Path, regime: str) -> None:
+def test_replacing_a_key_keeps_one_vector_and_removing_forgets_it(tmp_path: Path, regime: Regime) -> None:
     data = clustered(3_000)
-    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION)
+    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION, **regime.tuning)
     index.add(np.arange(3_000), data)
     index.save()
     target = clustered(1, seed=4)[0]
@@ -153,14 +159,14 @@ def test_replacing_a_key_keeps_one_vector_and_removing_forgets_it(tmp_path: Path
     assert 7 not in index and len(index) == 2_999
     assert 7 not in index.search(target, 50)[0].tolist()
     index.save()
-    again = VectorIndex.open(index.path, DIMENSION)
+    again = VectorIndex.open(index.path, DIMENSION, **regime.tuning)
     assert 7 not in again.search(target, 50)[0].tolist()
     assert len(again) == 2_999 and sorted(again.keys().tolist()) == [k for k in range(3_000) if k != 7]
 
 
-def test_graph_follows_growth_removal_and_churn(tmp_path: Path, graph_only: None) -> None:
+def test_graph_follows_growth_removal_and_churn(tmp_path: Path, graph_only: dict[str, Any]) -> None:
     data = clustered(4_000, seed=12)
-    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION)
+    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION, **graph_only)
     for start in range(0, 1_500, 500):  # below the threshold: exact, no graph
         index.add(np.arange(start, start + 500), data[start : start + 500])
     assert index._graph is None
@@ -188,18 +194,13 @@ def test_graph_follows_growth_removal_and_churn(tmp_path: Path, graph_only: None
 
 @pytest.mark.parametrize("form", ["mask", "set"])
 @pytest.mark.parametrize("structure", ["exact", "lists", "graph"])
-def test_filtered_search_returns_only_allowed_keys(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, structure: str, form: str
-) -> None:
+def test_filtered_search_returns_only_allowed_keys(tmp_path: Path, structure: str, form: str) -> None:
     if structure == "graph":
         pytest.importorskip("usearch")
-    if structure == "lists":
-        monkeypatch.setattr(vectors_module, "_graph_class", lambda: None)
-    if structure != "exact":
-        monkeypatch.setattr(vectors_module, "EXACT_BELOW", 500)
+    tuning = {"graph": structure != "lists", **({"exact_below": 500} if structure != "exact" else {})}
     data = clustered(6_000)
     keys = np.arange(6_000)
-    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION)
+    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION, **tuning)
     index.add(keys, data)
     index.save()
     rng = np.random.default_rng(5)
@@ -229,12 +230,9 @@ def test_filtered_search_returns_only_allowed_keys(
 
 
 def test_without_usearch_large_indexes_use_the_lists_and_say_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(vectors_module, "_graph_class", lambda: None)
-    monkeypatch.setattr(vectors_module, "_warned_no_graph", False)
-    monkeypatch.setattr(vectors_module, "EXACT_BELOW", 1_000)
-    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION)
+    index = VectorIndex.open(tmp_path / "v.npz", DIMENSION, exact_below=1_000, graph=False)
     with caplog.at_level(logging.WARNING, logger="papersift.search.vectors"):
         index.add(np.arange(2_000), clustered(2_000))
         index.save()
@@ -288,10 +286,10 @@ def test_a_failed_save_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_a_failed_graph_save_leaves_the_old_files(
-    tmp_path: Path, graph_only: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, graph_only: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "v.npz"
-    index = VectorIndex.open(path, DIMENSION)
+    index = VectorIndex.open(path, DIMENSION, **graph_only)
     index.add(np.arange(3_000), clustered(3_000))
     index.save()
     before = path.read_bytes(), index._graph_path().read_bytes()
@@ -306,7 +304,7 @@ def test_a_failed_graph_save_leaves_the_old_files(
     assert (path.read_bytes(), index._graph_path().read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.npz", "v.usearch"]
     monkeypatch.undo()
-    assert VectorIndex.open(path, DIMENSION)._graph is not None
+    assert VectorIndex.open(path, DIMENSION, **graph_only)._graph is not None
 
 
 def test_a_file_from_before_the_graph_still_opens(tmp_path: Path) -> None:

@@ -103,13 +103,6 @@ FloatArray = npt.NDArray[np.float32]
 KeyArray = npt.NDArray[np.int64]
 Allowed = npt.NDArray[np.bool_] | set[int] | frozenset[int] | None
 
-_warned_no_graph = False
-
-
-def _approximate_from() -> int:
-    """The size from which search goes through the graph or the lists rather than exactly."""
-    return min(GRAPH_FROM, EXACT_BELOW) if _graph_class() is not None else EXACT_BELOW
-
 
 def _graph_class() -> type[Graph] | None:
     """usearch's index class, or None when the `large` extra is not installed."""
@@ -210,9 +203,24 @@ def _assign(vectors: FloatArray, centroids: FloatArray, chunk: int = 16_384) -> 
 class VectorIndex:
     """Cosine nearest neighbours over unit vectors keyed by integer; see the module docstring."""
 
-    def __init__(self, path: Path, dimension: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        dimension: int,
+        *,
+        exact_below: int | None = None,
+        tail_limit: int | None = None,
+        graph: bool = True,
+    ) -> None:
+        """`exact_below`, `tail_limit` (default `EXACT_BELOW`, `TAIL_LIMIT`) and `graph` (False:
+        the numpy lists even with usearch installed) let tests reach the approximate regimes at
+        small sizes."""
         self.path = path
         self.dimension = dimension
+        self.exact_below = EXACT_BELOW if exact_below is None else exact_below
+        self.tail_limit = TAIL_LIMIT if tail_limit is None else tail_limit
+        self._graph_allowed = graph
+        self._warned_no_graph = False
         self.covers_sequence = 0  # the store's change sequence this index reflects
         self._buffer: FloatArray = np.zeros((0, dimension), dtype=np.float32)
         self._keys: KeyArray = np.zeros(0, dtype=np.int64)
@@ -233,17 +241,26 @@ class VectorIndex:
     # -- opening and saving ----------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, dimension: int) -> VectorIndex:
+    def open(cls, path: Path, dimension: int, **tuning: Any) -> VectorIndex:
         """The index saved at `path`, or an empty one when it is missing, unreadable or of
-        another dimension (it is a cache: the caller re-adds what the store holds)."""
-        index = cls(path, dimension)
+        another dimension (it is a cache: the caller re-adds what the store holds); `tuning`:
+        the keywords of `VectorIndex()`."""
+        index = cls(path, dimension, **tuning)
         if path.exists():
             try:
                 index._load()
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
                 log.warning("rebuilding the vector index: %s (%s)", path, error)
-                index = cls(path, dimension)
+                index = cls(path, dimension, **tuning)
         return index
+
+    def _graph_class(self) -> type[Graph] | None:
+        return _graph_class() if self._graph_allowed else None
+
+    def _approximate_from(self) -> int:
+        """The size from which search goes through the graph or the lists rather than exactly."""
+        exact = self.exact_below
+        return min(GRAPH_FROM, exact) if self._graph_class() is not None else exact
 
     def _graph_path(self) -> Path:
         """Where the graph is saved beside the matrix (used above `EXACT_BELOW` with usearch)."""
@@ -277,7 +294,7 @@ class VectorIndex:
     def _load_graph(self, nonce: int, removed: int) -> None:
         """Reuse the saved graph when it is the one this matrix was saved with; else it is
         rebuilt when next needed."""
-        graph_class = _graph_class()
+        graph_class = self._graph_class()
         if graph_class is None:
             return
         path = self._graph_path()
@@ -382,7 +399,7 @@ class VectorIndex:
         self._row_of_key.update(zip(new_keys.tolist(), range(start, end), strict=True))
         self._rows = end
         del matrix
-        if end - self._covered_rows > TAIL_LIMIT and len(self) >= _approximate_from():
+        if end - self._covered_rows > self.tail_limit and len(self) >= self._approximate_from():
             self._reorganise()
         return len(new_keys)
 
@@ -391,7 +408,7 @@ class VectorIndex:
         """Whether many rows wait outside the graph or lists (e.g. a file saved exact that has
         since grown past the threshold, or saved without usearch): saving now spares every later
         process from rebuilding the structure in memory."""
-        return self._rows - self._covered_rows > TAIL_LIMIT and len(self) >= _approximate_from()
+        return self._rows - self._covered_rows > self.tail_limit and len(self) >= self._approximate_from()
 
     def remove(self, keys: Iterable[int] | npt.NDArray[np.integer]) -> int:
         """Forget these keys (unknown ones are ignored). Returns how many were there."""
@@ -428,7 +445,7 @@ class VectorIndex:
     def _reorganise(self, force: bool = False) -> None:
         """Drop tombstones and bring the tail into the graph or the lists when due."""
         live_count = len(self)
-        if live_count < _approximate_from():
+        if live_count < self._approximate_from():
             self._graph = None
             self._graph_nonce = self._graph_removed = 0
             if self._centroids is not None:
@@ -436,7 +453,7 @@ class VectorIndex:
             self._covered_rows = 0
             self._drop_dead_rows()
             return
-        graph_class = _graph_class()
+        graph_class = self._graph_class()
         if graph_class is not None:
             self._update_graph(graph_class, force)
         else:
@@ -478,7 +495,7 @@ class VectorIndex:
         rebuild = self._graph is None or self._graph_removed > GRAPH_REBUILD_CHURN * len(self)
         tail = self._rows - self._covered_rows
         dead = self._rows - len(self)
-        if not (rebuild or tail > TAIL_LIMIT or (force and (tail or dead))):
+        if not (rebuild or tail > self.tail_limit or (force and (tail or dead))):
             return
         self._drop_dead_rows()
         if rebuild:
@@ -496,7 +513,6 @@ class VectorIndex:
         self._graph_nonce = 0
 
     def _update_lists(self, force: bool) -> None:
-        global _warned_no_graph
         if self._graph is not None:  # only when usearch went away under a running process
             self._graph = None
             self._graph_nonce = self._graph_removed = 0
@@ -505,10 +521,10 @@ class VectorIndex:
         tail = self._rows - self._covered_rows
         dead = self._rows - live_count
         stale = self._centroids is None or live_count > RETRAIN_GROWTH * self._trained_at
-        if not (stale or tail > TAIL_LIMIT or (force and (tail or dead))):
+        if not (stale or tail > self.tail_limit or (force and (tail or dead))):
             return
-        if not _warned_no_graph:
-            _warned_no_graph = True
+        if not self._warned_no_graph:
+            self._warned_no_graph = True
             log.warning(
                 "%d vectors: searching numpy lists (slower, less exact); pip install 'papersift[large]'",
                 live_count,
@@ -569,14 +585,14 @@ class VectorIndex:
         query = _unit_rows(vector, self.dimension)[0]
         if k <= 0 or not len(self):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if self._rows - self._covered_rows > 2 * TAIL_LIMIT and len(self) >= _approximate_from():
+        if self._rows - self._covered_rows > 2 * self.tail_limit and len(self) >= self._approximate_from():
             self._reorganise()
         mask = self._allowed_rows(allowed)
         allowed_count = len(self) if allowed is None else int(mask.sum())
         if not allowed_count:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         found: tuple[npt.NDArray[np.intp], FloatArray] | None = None
-        exact_filter = allowed is not None and allowed_count <= EXACT_BELOW // 2
+        exact_filter = allowed is not None and allowed_count <= self.exact_below // 2
         if exact_filter:
             pass  # few allowed rows: reading just those is cheaper than any index
         elif self._graph is not None:
