@@ -1,6 +1,6 @@
 """Which of papersift's modules one command passes through, in call order.
 
-    PYTHONPATH=src .venv/bin/python tools/call_path.py --db papers.db search --mode keyword "graph neural networks"
+    PYTHONPATH=src .venv/bin/python tools/call_path.py --db papers.db search --mode keyword "graph"
 
 Runs the `papersift` command in this process under `sys.setprofile` and prints the modules of
 papersift whose functions were entered, in the order control reached them, consecutive repeats
@@ -27,9 +27,9 @@ def main() -> None:
         if event != "call" or not started:
             return
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("papersift") and frame.f_code.co_name != "<module>":
-            if not path or path[-1] != module:
-                path.append(module)
+        entering = module.startswith("papersift") and frame.f_code.co_name != "<module>"
+        if entering and (not path or path[-1] != module):
+            path.append(module)
 
     sys.setprofile(profile)
     started = True
@@ -46,7 +46,10 @@ def main() -> None:
     print("modules: " + " -> ".join(name.removeprefix("papersift.") for name in path), file=sys.stderr)
     print("rooms:   " + " -> ".join(rooms), file=sys.stderr)
     entries = Counter(rooms)
-    print("times each room was entered: " + ", ".join(f"{room} {n}" for room, n in entries.most_common()), file=sys.stderr)
+    print(
+        "times each room was entered: " + ", ".join(f"{room} {n}" for room, n in entries.most_common()),
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":
