@@ -58,13 +58,7 @@ def arxiv_subset(data: Path, records: int | None, folder: Path) -> Path:
         sys.exit(f"missing {source}: pass --data or set PAPERSIFT_SHARED_DATA")
     if records is None:
         return source
-    target = folder / f"arxiv-first-{records}.jsonl.gz"
-    with gzip.open(source, "rb") as lines, gzip.open(target, "wb", compresslevel=1) as out:
-        for number, line in enumerate(lines):
-            if number >= records:
-                break
-            out.write(line)
-    return target
+    return demo_subset(folder, records, source)
 
 
 def run_child(script: Path, args: list[str]) -> dict[str, Any]:

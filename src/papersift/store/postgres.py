@@ -114,16 +114,6 @@ class PostgresStore(SQLStore):
             self._connections[threading.current_thread()] = conn
 
     @property
-    def _depth(self) -> int:
-        """How deep this thread is in nested `transaction()` calls."""
-        depth: int = getattr(self._local, "depth", 0)
-        return depth
-
-    @_depth.setter
-    def _depth(self, value: int) -> None:
-        self._local.depth = value
-
-    @property
     def _ef_search(self) -> int:
         """hnsw.ef_search of this thread's session."""
         effort: int = getattr(self._local, "ef_search", HNSW_EF_SEARCH)

@@ -71,6 +71,18 @@ class SQLStore(CurationStatements):
     # The SQL of a paper's primary category (the first of its JSON list).
     _primary_category_sql = ""
 
+    _local: Any  # threading.local of the backend: this thread's connection and transaction depth
+
+    @property
+    def _depth(self) -> int:
+        """How deep this thread is in nested `transaction()` calls."""
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
+
+    @_depth.setter
+    def _depth(self, value: int) -> None:
+        self._local.depth = value
+
     def close(self) -> None:
         raise NotImplementedError
 

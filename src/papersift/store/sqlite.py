@@ -73,16 +73,6 @@ class SQLiteStore(SQLStore):
         self._local.db, self._local.depth = db, 0
         return db
 
-    @property
-    def _depth(self) -> int:
-        """How deep this thread is in nested `transaction()` calls."""
-        depth: int = getattr(self._local, "depth", 0)
-        return depth
-
-    @_depth.setter
-    def _depth(self, value: int) -> None:
-        self._local.depth = value
-
     def close(self) -> None:
         """Close every thread's connection."""
         with self._connections_lock:
