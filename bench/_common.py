@@ -38,8 +38,13 @@ QUICK_PAPERS = 40
 
 
 def default_data() -> Path:
-    """`$PAPERSIFT_SHARED_DATA`, else `../shared/data` beside the repository."""
-    return Path(os.environ.get("PAPERSIFT_SHARED_DATA", REPO.parent / "shared" / "data"))
+    """`$PAPERSIFT_SHARED_DATA`, else `../shared/data` beside the repository, else the team's
+    shared folder at /work (a clone elsewhere, as CI makes, has no ../shared), as the tests do."""
+    location = os.environ.get("PAPERSIFT_SHARED_DATA")
+    if location:
+        return Path(location)
+    beside = REPO.parent / "shared" / "data"
+    return beside if beside.is_dir() else Path("/work/shared/data")
 
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:

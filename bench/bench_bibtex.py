@@ -16,23 +16,19 @@ import argparse
 import gzip
 import io
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import bibtexparser
+from _common import default_data
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from papersift import Library
 from papersift.records import Paper
 from papersift.sources.bibtex import read
 
-DEFAULT_DATA = (
-    Path(os.environ.get("PAPERSIFT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    / "arxiv"
-    / "arxiv-cs-2025-03_2026-07.jsonl.gz"
-)
+DEFAULT_DATA = default_data() / "arxiv" / "arxiv-cs-2025-03_2026-07.jsonl.gz"
 ACCENTED = ['M{\\"u}ller, Hans', "Fran{\\c{c}}ois Dupont", "Jos{\\'e} Garc{\\'\\i}a", "{\\O}stergaard, Nils",
             "Dvo{\\v{r}}{\\'a}k, Anton{\\'\\i}n", "Gau{\\ss}, Carl"]  # fmt: skip
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
