@@ -546,3 +546,12 @@ def test_htmx_is_vendored_with_its_licence() -> None:
     static = Path(__file__).resolve().parent.parent / "src" / "papersift" / "web" / "static"
     assert (static / "htmx.min.js").read_text(encoding="utf-8").startswith("var htmx=function()")
     assert "Zero-Clause BSD" in (static / "htmx.LICENSE").read_text(encoding="utf-8")
+
+
+def test_the_api_docs_are_served_from_this_site(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in docs.text and "https://" not in docs.text
+    assert "https:" not in docs.headers["content-security-policy"]
+    assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404  # FastAPI's ReDoc would load from a CDN

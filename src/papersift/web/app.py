@@ -24,7 +24,8 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -46,13 +47,13 @@ PAGE_POLICY = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN with an inline script.
+# The API's /docs page: Swagger UI from this site's static files (vendored; papersift works
+# offline), started by FastAPI's inline script.
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-    "worker-src 'self' blob:; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 _STATUSES = {status.value for status in HTTPStatus}
 # Requests handled at once by one server process: its handlers are plain `def`, run in a pool of
 # this many threads (anyio's default is 40). A slow request (a pasted paragraph) holds one thread,
@@ -87,9 +88,23 @@ def create_app(library: Library, *, warm_up: bool = False, close_library: bool =
         lifespan=lifespan,
         # Every state-changing request of every route (a no-op for GET): see security.py.
         dependencies=[Depends(verify_csrf)],
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: /docs is served below
+        # from the vendored Swagger UI instead; ReDoc is not shipped.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.library = library
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="papersift API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     from papersift.web import api, curation, feeds, members, pages
 
